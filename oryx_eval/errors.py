@@ -1,0 +1,36 @@
+"""One exception hierarchy for the harness; the CLI prints the message and exits non-zero."""
+
+
+class OryxEvalError(Exception):
+    """Base class of every error the harness raises on purpose."""
+
+
+class TaskConfigError(OryxEvalError):
+    """A task file is invalid (names the file, field and reason)."""
+
+
+class DatasetError(OryxEvalError):
+    """A dataset source cannot be read or does not match its declared shape."""
+
+
+class MediaError(OryxEvalError):
+    """A video or image cannot be found or decoded (fails its sample, not the run)."""
+
+
+class BackendError(OryxEvalError):
+    """A backend cannot be built or failed as a whole."""
+
+
+class PrerequisiteError(OryxEvalError):
+    """An optional package is missing; the message says how to install it."""
+
+
+class UnknownNameError(OryxEvalError, KeyError):
+    """A registry lookup of a name that is not registered."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class RunFailedError(OryxEvalError):
+    """A run finished but exceeded its failure bound."""

@@ -1,0 +1,184 @@
+"""Typed records at the harness boundaries (samples, requests, generations, scores, run logs)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MediaRef(_Frozen):
+    """Where a sample's video, image or synthetic frames come from."""
+
+    kind: Literal["video", "image", "synthetic"]
+    path: str | None = None
+    """Local file for ``video``/``image``."""
+    generator: str | None = None
+    """Registered synthetic-media generator name (``synthetic``)."""
+    params: dict[str, Any] = Field(default_factory=dict)
+    """Generator arguments (seeded, JSON-serialisable)."""
+    num_frames: int | None = None
+    """Per-sample override of the task's frame count (recorded)."""
+
+    @property
+    def key(self) -> str:
+        """Identity used to group samples sharing media and to key caches."""
+        blob = json.dumps(self.model_dump(), sort_keys=True, default=str)
+        return hashlib.sha1(blob.encode()).hexdigest()[:16]
+
+
+class Sample(_Frozen):
+    """One benchmark item, independent of any model."""
+
+    id: str
+    task: str
+    media: list[MediaRef] = Field(default_factory=list)
+    question: str
+    choices: list[str] | None = None
+    target: str
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    """Breakdown fields (duration, category, depth, ...)."""
+
+
+class FrameSampling(_Frozen):
+    """How frames are taken from a video (recorded with every result)."""
+
+    num_frames: int = 64
+    mode: Literal["exact", "keyframe_snap"] = "exact"
+    """``exact``: the frames at ``linspace(0, n-1, N)``; ``keyframe_snap``: nearest keyframes (faster)."""
+    backend: Literal["pyav", "torchcodec", "decord"] = "pyav"
+
+
+class GenerationSettings(_Frozen):
+    """Decoding knobs (recorded)."""
+
+    max_new_tokens: int = 16
+    temperature: float = 0.0
+    """0 means greedy."""
+    top_p: float | None = None
+    seed: int = 0
+
+
+@dataclass
+class LoadedMedia:
+    """Decoded media handed to a backend."""
+
+    kind: Literal["video", "image"]
+    frames: np.ndarray | None = None
+    """Video frames, uint8 (T, H, W, 3)."""
+    image: Any = None
+    """A PIL image for ``image``."""
+    indices: list[int] = field(default_factory=list)
+    """Source frame indices actually returned (video)."""
+    source_frames: int | None = None
+    """Frame count of the source video."""
+    size_wh: tuple[int, int] = (0, 0)
+    decode_s: float = 0.0
+    key: str = ""
+    """``MediaRef.key`` of the source."""
+
+
+@dataclass
+class Request:
+    """One generation request: a rendered prompt plus its decoded media."""
+
+    sample_id: str
+    prompt: str
+    """User text; the backend places the visual placeholder itself."""
+    media: list[LoadedMedia]
+    generation: GenerationSettings
+    compression: str = "4"
+    """``1``, ``4``, ``16`` or ``auto`` (backend policy; the resolved ratio is returned)."""
+    media_key: str | None = None
+
+
+class TokenCounts(BaseModel):
+    """Tokens of one generation."""
+
+    visual_raw: int = 0
+    """Visual tokens before compression (ViT patches)."""
+    visual: int = 0
+    """Visual embeddings spliced into the LLM sequence."""
+    text: int = 0
+    output: int = 0
+
+
+class Latency(BaseModel):
+    """Seconds per stage of one sample."""
+
+    decode: float = 0.0
+    preprocess: float = 0.0
+    vision: float = 0.0
+    compress: float = 0.0
+    prefill: float = 0.0
+    generate: float = 0.0
+    total: float = 0.0
+
+
+class Generation(BaseModel):
+    """What a backend returns for one request."""
+
+    text: str = ""
+    tokens: TokenCounts = Field(default_factory=TokenCounts)
+    latency_s: Latency = Field(default_factory=Latency)
+    compression: str | None = None
+    """The ratio actually used (``auto`` resolved)."""
+    error: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class Score(BaseModel):
+    """A scorer's verdict on one generation."""
+
+    value: float
+    extracted: str | None = None
+    explanation: str | None = None
+
+
+class FramesInfo(BaseModel):
+    """Which frames the model saw."""
+
+    count: int = 0
+    indices: list[int] = Field(default_factory=list)
+    size: tuple[int, int] | None = None
+    source_frames: int | None = None
+
+
+class SampleRecord(BaseModel):
+    """One line of ``samples.jsonl``."""
+
+    sample_id: str
+    task: str
+    compression: str
+    prompt: str = ""
+    output: str = ""
+    extracted: str | None = None
+    target: str = ""
+    score: float | None = None
+    tokens: TokenCounts = Field(default_factory=TokenCounts)
+    latency_s: Latency = Field(default_factory=Latency)
+    frames: FramesInfo = Field(default_factory=FramesInfo)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+    rank: int = 0
+
+
+class MetricValue(BaseModel):
+    """One aggregate number; ``group`` names a breakdown cell (``None`` = overall)."""
+
+    task: str
+    name: str
+    value: float
+    compression: str
+    group: dict[str, Any] | None = None
+    n: int
