@@ -182,3 +182,15 @@ class MetricValue(BaseModel):
     compression: str
     group: dict[str, Any] | None = None
     n: int
+
+
+@dataclass(frozen=True)
+class ReaderContext:
+    """What a dataset reader gets besides its YAML ``args``."""
+
+    task: str
+    """Task name (goes into ``Sample.task``)."""
+    source: Any = None
+    """The task's ``dataset.source`` block (``schema.SourceSpec``) or ``None``."""
+    cache_dir: Any = None
+    """A writable directory (``pathlib.Path``) for materialised inputs (e.g. generated MP4s)."""
