@@ -66,7 +66,8 @@ class OryxConfig:
         model_type = cfg.get("model_type")
         if model_type not in MODEL_TYPES:
             raise ValueError(
-                f"config.json: model_type {model_type!r} is not an Oryx model; expected one of {sorted(MODEL_TYPES)}"
+                f"config.json: model_type {model_type!r} is not an Oryx model; "
+                f"expected one of {sorted(MODEL_TYPES)}"
             )
         vis_over = dict(cfg.get("oryx_vision_config") or {})
         known = {f.name for f in fields(VisionConfig)}

@@ -160,6 +160,9 @@ class SampleRecord(BaseModel):
     sample_id: str
     task: str
     compression: str
+    """The requested setting (1, 4, 16 or auto): the key results are grouped by."""
+    compression_used: str | None = None
+    """The ratio the backend actually applied (``auto`` resolved)."""
     prompt: str = ""
     output: str = ""
     extracted: str | None = None
