@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 BUILTIN_MODULES = (
+    "oryx_eval.datasets",
     "oryx_eval.scoring.extract",
     "oryx_eval.scoring.scorers",
     "oryx_eval.scoring.metrics",
