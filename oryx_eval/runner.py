@@ -65,6 +65,7 @@ class RunOptions:
     """Failed samples allowed before the run counts as failed (None: no bound; failures stay recorded)."""
     workers: int = 2
     prefetch: int = 4
+    """Groups decoded ahead of the backend (0: decode synchronously, no overlap)."""
     share_media: bool = True
     cache_dir: Path = DEFAULT_CACHE
     disk_frame_cache: bool = False
@@ -215,9 +216,18 @@ class _Prefetcher:
     def __init__(self, loader: Callable[[Group], list[LoadedMedia]], workers: int, window: int) -> None:
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="oryx-media")
         self._load = loader
-        self._window = max(1, window)
+        self._window = max(0, window)
 
     def iterate(self, groups: list[Group]) -> Iterator[tuple[Group, Future]]:
+        if self._window == 0:  # no lookahead: decode in the caller's thread, right before use
+            for g in groups:
+                fut: Future = Future()
+                try:
+                    fut.set_result(self._load(g))
+                except Exception as e:  # noqa: BLE001 - delivered to the caller through the future
+                    fut.set_exception(e)
+                yield g, fut
+            return
         pending: list[tuple[Group, Future]] = []
         it = iter(groups)
         for g in it:
