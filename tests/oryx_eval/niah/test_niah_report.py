@@ -1,0 +1,106 @@
+"""NIAH report: LongVA all_accuracies.json / avg_accuracy.txt, a real heatmap PNG, per-compression files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from oryx_eval.niah.report import CMAP_COLOURS, frame_label, niah_report
+from oryx_eval.records import FramesInfo, SampleRecord
+from oryx_eval.registry import REPORTS
+
+
+def _rec(n: int, depth: int, score: float | None, comp: str = "4", error: str | None = None,
+         indices: list[int] | None = None, needle: str = "shape", task: str = "niah") -> SampleRecord:
+    pos = int(depth / 100 * n)
+    return SampleRecord(
+        sample_id=f"niah/n{n}/d{depth}/{needle}/{score}/{error}", task=task, compression=comp, score=score,
+        error=error,
+        frames=FramesInfo(count=n + 1, indices=list(range(n + 1)) if indices is None else indices),
+        metadata={"num_frames": n, "depth": depth, "needle": needle, "needle_indices": [pos]},
+    )
+
+
+RECORDS = [
+    _rec(8, 0, 1.0), _rec(8, 0, 0.0, needle="code_word"),
+    _rec(8, 50, 1.0), _rec(8, 50, None, error="MediaError: boom", needle="code_word"),
+    _rec(1200, 0, 1.0), _rec(1200, 0, 1.0, needle="code_word"),
+    _rec(1200, 50, 0.0, indices=[0, 1, 2]),  # the sampler skipped the needle at 600
+    _rec(1200, 50, 0.0, needle="code_word"),
+    _rec(8, 0, 1.0, task="other_task"),  # ignored
+]
+
+
+def test_longva_files(tmp_path: Path) -> None:
+    assert REPORTS.get("niah_heatmap") is niah_report
+    paths = niah_report(RECORDS, tmp_path, "niah")
+    names = sorted(p.name for p in paths)
+    assert names == ["all_accuracies.json", "avg_accuracy.txt", "heatmap.png", "niah_summary.json"]
+    assert all(p.is_file() for p in paths)
+    acc = json.loads((tmp_path / "all_accuracies.json").read_text())
+    assert acc == [
+        {"Num. Frame": 8, "Frame Depth": 0.0, "Score": 0.5},
+        {"Num. Frame": 8, "Frame Depth": 50.0, "Score": 0.5},
+        {"Num. Frame": 1200, "Frame Depth": 0.0, "Score": 1.0},
+        {"Num. Frame": 1200, "Frame Depth": 50.0, "Score": 0.0},
+    ]
+    assert all(isinstance(r["Frame Depth"], float) and isinstance(r["Num. Frame"], int) for r in acc)
+    assert (tmp_path / "avg_accuracy.txt").read_text() == "Average Accuracy: 0.5\n"
+    summary = json.loads((tmp_path / "niah_summary.json").read_text())
+    assert summary["errors"] == 1 and summary["error_ids"] == [RECORDS[3].sample_id]
+    assert summary["needle_missed"] == 1 and summary["needle_missed_ids"] == [RECORDS[6].sample_id]
+    assert summary["n_samples"] == 8 and summary["n_cells"] == 4
+    assert summary["by_depth"] == {"0": 0.75, "50": 0.25}
+    assert summary["by_num_frames"] == {"8": 0.5, "1200": 0.5}
+
+
+def _has_colour(img: np.ndarray, hex_colour: str, tol: int = 6) -> bool:
+    rgb = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)])
+    return bool((np.abs(img[..., :3].astype(int) - rgb).max(axis=-1) <= tol).any())
+
+
+def test_heatmap_png(tmp_path: Path) -> None:
+    niah_report(RECORDS, tmp_path, "niah")
+    with Image.open(tmp_path / "heatmap.png") as im:
+        im.verify()
+    with Image.open(tmp_path / "heatmap.png") as im:
+        assert im.format == "PNG" and im.size == (1750, 800)  # LongVA's 17.5 x 8 in figure
+        pix = np.asarray(im.convert("RGB"))
+    # Score 0 and score 1 cells are painted with the colormap's end colours.
+    assert _has_colour(pix, CMAP_COLOURS[0]) and _has_colour(pix, CMAP_COLOURS[2])
+
+
+def test_per_compression_suffixes(tmp_path: Path) -> None:
+    recs = [r.model_copy(update={"compression": "1"}) for r in RECORDS[:4]]
+    recs += [r.model_copy(update={"compression": "16"}) for r in RECORDS[4:8]]
+    paths = niah_report(recs, tmp_path, "niah")
+    assert sorted(p.name for p in paths) == sorted(
+        f"{stem}_c{c}.{ext}" for c in ("1", "16")
+        for stem, ext in (("all_accuracies", "json"), ("avg_accuracy", "txt"), ("heatmap", "png"),
+                          ("niah_summary", "json"))
+    )
+    assert not (tmp_path / "heatmap.png").exists()
+    assert (tmp_path / "avg_accuracy_c1.txt").read_text() == "Average Accuracy: 0.5\n"
+    assert (tmp_path / "avg_accuracy_c16.txt").read_text() == "Average Accuracy: 0.5\n"
+    c16 = json.loads((tmp_path / "all_accuracies_c16.json").read_text())
+    assert [r["Num. Frame"] for r in c16] == [1200, 1200]
+
+
+def test_frame_labels() -> None:
+    assert [frame_label(n) for n in (200, 999, 1000, 1200, 3000)] == ["200", "999", "1.0K", "1.2K", "3.0K"]
+
+
+def test_bad_records(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="neither a score nor an error"):
+        niah_report([_rec(8, 0, None)], tmp_path, "niah")
+    no_meta = SampleRecord(sample_id="x", task="niah", compression="4", score=1.0)
+    with pytest.raises(ValueError, match="'x' lacks metadata 'num_frames'"):
+        niah_report([no_meta], tmp_path, "niah")
+    with pytest.raises(ValueError, match="no records of task"):
+        niah_report(RECORDS, tmp_path, "missing_task")
+    with pytest.raises(ValueError, match="unknown options"):
+        niah_report(RECORDS, tmp_path, "niah", annotate=True)
