@@ -60,6 +60,7 @@ class _Ledger:
         self.tensors: dict[str, Tensor] = {}
         self.unexpected: list[str] = []
         self.mismatched: list[str] = []
+        self.mismatched_names: set[str] = set()  # reported as mismatches, not again as missing
 
     def check(self, name: str, shape: tuple[int, ...], src: str, where: str) -> bool:
         if name not in self.expected:
@@ -67,11 +68,12 @@ class _Ledger:
             return False
         if shape != self.expected[name]:
             self.mismatched.append(f"{src} ({where}): checkpoint {shape} vs model {self.expected[name]}")
+            self.mismatched_names.add(name)
             return False
         return True
 
     def raise_if_bad(self, path: Path, hint: str) -> None:
-        missing = sorted(set(self.expected) - set(self.tensors))
+        missing = sorted(set(self.expected) - set(self.tensors) - self.mismatched_names)
         if not (missing or self.unexpected or self.mismatched):
             return
         parts = [
