@@ -14,6 +14,7 @@ SigLIP-so400m/16 dims (width 1152, depth 27). Example: `.venv/bin/python bench/b
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import resource
 import statistics
@@ -159,6 +160,10 @@ def reset_peak_rss() -> int:
     Without the reset, `ru_maxrss` would still hold set-up transients (weight init, input creation) and hide
     the forward's own peak. Falls back to the unreset `ru_maxrss` where the kernel does not allow it.
     """
+    try:  # hand freed heap pages back first, or the forward could reuse them without raising RSS
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError as exc:
+        print(f"note: malloc_trim unavailable ({exc})", file=sys.stderr)
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
