@@ -107,10 +107,12 @@ class OryxViT(nn.Module):
 
     @property
     def dtype(self) -> torch.dtype:
+        """Parameter dtype; inputs are cast to it."""
         return self.patch_embed.proj.weight.dtype
 
     @property
     def device(self) -> torch.device:
+        """Parameter device; inputs are moved to it."""
         return self.patch_embed.proj.weight.device
 
     def _embed_one(self, image: Tensor, index: int) -> tuple[Tensor, tuple[int, int]]:
