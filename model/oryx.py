@@ -245,8 +245,9 @@ class OryxModel(nn.Module):
     def _forward(self, embeds: Tensor, start: int, cache: DynamicCache) -> Tensor:
         """Run `(S, D)` embeddings at positions start..start+S-1 through the LLM; `(V,)` last logits."""
         pos = torch.arange(start, start + embeds.shape[0], device=self.device)[None]  # (1, S)
-        out = self.llm(inputs_embeds=embeds[None], position_ids=pos, cache=cache, use_cache=True,
-                       logits_to_keep=1)  # fmt: skip
+        out = self.llm(
+            inputs_embeds=embeds[None], position_ids=pos, cache=cache, use_cache=True, logits_to_keep=1
+        )
         return out.logits[0, -1]
 
     def _decode(self, logits: Tensor, cache: DynamicCache, pos: int, gen: GenerationConfig) -> list[int]:
@@ -261,8 +262,12 @@ class OryxModel(nn.Module):
             if tok in self.stop_ids or len(out) >= gen.max_new_tokens:
                 return out
             ids = torch.tensor([[tok]], device=self.device)
-            step = self.llm(input_ids=ids, position_ids=torch.tensor([[pos]], device=self.device),
-                            cache=cache, use_cache=True)  # fmt: skip
+            step = self.llm(
+                input_ids=ids,
+                position_ids=torch.tensor([[pos]], device=self.device),
+                cache=cache,
+                use_cache=True,
+            )
             logits, pos = step.logits[0, -1], pos + 1
 
     def _fit(
@@ -274,8 +279,10 @@ class OryxModel(nn.Module):
         total, limit = n_text + n_vis, self.config.max_length
         if total <= limit:
             return total, n_vis, n_text, []
-        msg = (f"spliced sequence has {total} tokens ({n_vis} visual + {n_text} text) but max_length "
-               f"(tokenizer_model_max_length) is {limit}")  # fmt: skip
+        msg = (
+            f"spliced sequence has {total} tokens ({n_vis} visual + {n_text} text) but max_length "
+            f"(tokenizer_model_max_length) is {limit}"
+        )
         if gen.on_overflow == "error":
             raise ValueError(msg + "; use fewer frames, more compression, or on_overflow='truncate'")
         a = ids.index(IMAGE_TOKEN_INDEX) if visual is not None else limit

@@ -54,8 +54,15 @@ def test_official_layout(tiny_dir: Path) -> None:
     assert "model.vision_tower.vision_tower.pos_embed" in seen
     vit = torch.load(tiny_dir / "oryx_vit.pth", weights_only=True)
     assert vit["pos_embed"].shape == (1, 128 * 128, 32)  # the real 128x128 position grid
-    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
-                 "vocab.json", "merges.txt", "generation_config.json"):  # fmt: skip
+    for name in (
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "added_tokens.json",
+        "vocab.json",
+        "merges.txt",
+        "generation_config.json",
+    ):
         assert (tiny_dir / name).is_file(), name
 
 

@@ -176,3 +176,19 @@ def test_unknown_model_type(tiny_dir: Path, tmp_path: Path) -> None:
     (bad / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ValueError, match="model_type 'llava' is not an Oryx model"):
         load_oryx(bad)
+
+
+def test_tied_embeddings_need_no_lm_head(tiny_dir: Path, tiny_model: OryxModel, tmp_path: Path) -> None:
+    tied = _copy(tiny_dir, tmp_path / "tied")
+    cfg = json.loads((tied / "config.json").read_text())
+    cfg["tie_word_embeddings"] = True
+    (tied / "config.json").write_text(json.dumps(cfg))
+    index = json.loads((tied / "model.safetensors.index.json").read_text())
+    shard = index["weight_map"].pop("lm_head.weight")
+    (tied / "model.safetensors.index.json").write_text(json.dumps(index))
+    tensors = load_file(tied / shard)
+    del tensors["lm_head.weight"]
+    save_file(tensors, str(tied / shard), metadata={"format": "pt"})
+    m = load_oryx(tied)
+    assert torch.equal(m.llm.lm_head.weight, tiny_model.llm.model.embed_tokens.weight)
+    assert len(m.generate("Hi", None).token_ids) >= 1
