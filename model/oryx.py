@@ -70,7 +70,10 @@ class TokenCounts:
 
 @dataclass(frozen=True)
 class StageTimings:
-    """Seconds per stage (device-synchronised). `compress` = compressor + projector + layout."""
+    """Seconds per stage (device-synchronised).
+
+    `compress` = compressor + projector + layout; `prefill` includes copying a shared KV cache.
+    """
 
     preprocess: float = 0.0
     vision: float = 0.0
@@ -228,19 +231,30 @@ class OryxModel(nn.Module):
         timings = StageTimings(preprocess=t1 - t0, vision=t2 - t1, compress=t3 - t2)
         return VisualSequence(embeds, raw, int(embeds.shape[0]), timings, ratio)
 
-    def _splice(self, ids: list[int], visual: VisualSequence | None) -> Tensor:
-        """`(L, D)` input embeddings: text ids embedded, the -200 position replaced by the visual sequence."""
-        emb = self.llm.get_input_embeddings()
+    def _splice(
+        self, ids: list[int], visual: VisualSequence | None, start: int = 0, stop: int | None = None
+    ) -> Tensor:
+        """Positions start..stop-1 of the input embeddings: text ids embedded, the -200 position replaced by
+        the visual sequence; `(stop - start, D)`. Only the text ids inside the range are embedded."""
         n_img = ids.count(IMAGE_TOKEN_INDEX)
         if n_img != (visual is not None):
             raise ValueError(
                 f"prompt has {n_img} image placeholders but {int(visual is not None)} media items"
             )
-        text = emb(torch.tensor([i for i in ids if i != IMAGE_TOKEN_INDEX], device=self.device))  # (Lt, D)
-        if visual is None:
-            return text
-        a = ids.index(IMAGE_TOKEN_INDEX)
-        return torch.cat([text[:a], visual.embeds, text[a:]], dim=0)  # (Lt + Lv, D)
+        emb = self.llm.get_input_embeddings()
+        a = ids.index(IMAGE_TOKEN_INDEX) if visual is not None else len(ids)
+        pieces: list[list[int] | Tensor] = [ids[:a]]
+        if visual is not None:
+            pieces += [visual.embeds, ids[a + 1 :]]  # (Lv, D), then the text after the placeholder
+        out, offset = [], 0
+        stop = sum(len(p) for p in pieces) if stop is None else stop
+        for piece in pieces:
+            lo, hi = max(start - offset, 0), min(stop - offset, len(piece))
+            if lo < hi:
+                part = piece[lo:hi]
+                out.append(emb(torch.tensor(part, device=self.device)) if isinstance(part, list) else part)
+            offset += len(piece)
+        return torch.cat(out, dim=0)  # (stop - start, D)
 
     def _forward(self, embeds: Tensor, start: int, cache: DynamicCache) -> Tensor:
         """Run `(S, D)` embeddings at positions start..start+S-1 through the LLM; `(V,)` last logits."""
@@ -362,14 +376,14 @@ class OryxModel(nn.Module):
         t0 = self._sync()
         prefix_cache = DynamicCache(config=self.llm.config)
         if shared:
-            self._forward(self._splice(ids[0], visual)[:shared], 0, prefix_cache)
+            self._forward(self._splice(ids[0], visual, 0, shared), 0, prefix_cache)
         t_prefix = self._sync() - t0
         vt = visual.timings if visual is not None else StageTimings()
         outs = []
         for x, (length, n_vis, n_text, warns) in zip(ids, fits, strict=True):
             t1 = self._sync()
             cache = copy.deepcopy(prefix_cache) if shared else DynamicCache(config=self.llm.config)
-            logits = self._forward(self._splice(x, visual)[shared:length], shared, cache)
+            logits = self._forward(self._splice(x, visual, shared, length), shared, cache)
             t2 = self._sync()
             toks = self._decode(logits, cache, length, gen)
             t3 = self._sync()

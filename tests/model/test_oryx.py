@@ -168,3 +168,15 @@ def test_bad_arguments(tiny_model) -> None:  # noqa: ANN001
         GenerationConfig(max_new_tokens=0)
     with pytest.raises(ValueError, match="top_p"):
         GenerationConfig(top_p=0.0)
+
+
+def test_splice_ranges_equal_slices_of_the_full_sequence(tiny_model, make_frames) -> None:  # noqa: ANN001
+    with torch.inference_mode():
+        vis = tiny_model.encode(VideoMedia(make_frames(1, 240, 320)), 4)
+        ids = tokenize_with_image(build_prompt("Why?", True), tiny_model.tokenizer)
+        full = tiny_model._splice(ids, vis)
+        a = ids.index(IMAGE_TOKEN_INDEX)
+        assert full.shape[0] == len(ids) - 1 + vis.visual
+        torch.testing.assert_close(full[a : a + vis.visual], vis.embeds, rtol=0, atol=0)
+        for lo, hi in [(0, 3), (a - 1, a + 2), (a + 3, a + vis.visual + 4), (a + vis.visual, full.shape[0])]:
+            torch.testing.assert_close(tiny_model._splice(ids, vis, lo, hi), full[lo:hi], rtol=0, atol=0)
