@@ -273,8 +273,14 @@ def run(opts: RunOptions, on_progress: Callable[[int, int], None] | None = None)
     t_start = time.perf_counter()
     started = datetime.now(timezone.utc).isoformat()
     # 1. every task file is validated before any work
-    files = {name: task_path(name) for name in opts.tasks}
-    specs = {name: _effective_spec(load_task(f), opts) for name, f in files.items()}
+    files: dict[str, Path] = {}
+    specs: dict[str, TaskSpec] = {}
+    for t in opts.tasks:
+        f = task_path(t)
+        spec = _effective_spec(load_task(f), opts)
+        if spec.name in specs:
+            raise TaskConfigError(f"task {spec.name!r} is given twice")
+        files[spec.name], specs[spec.name] = f, spec
     for c in opts.compressions:
         if c not in ("1", "4", "16", "auto"):
             raise TaskConfigError(f"compression {c!r}: expected 1, 4, 16 or auto")
@@ -426,8 +432,10 @@ def _finish(
         rec.reports = []
         for name, spec in specs.items():
             task_recs = [r for r in records if r.task == name]
+            rep_dir = run_dir if len(specs) == 1 else run_dir / name  # reports of several tasks never collide
+            rep_dir.mkdir(exist_ok=True)
             for rep in spec.reports:
-                paths = REPORTS.get(rep.name)(task_recs, run_dir, name, **rep.args)
+                paths = REPORTS.get(rep.name)(task_recs, rep_dir, name, **rep.args)
                 rec.reports += [str(Path(p).relative_to(run_dir)) for p in paths]
         failures = sum(r.error is not None for r in records)
         rec.notes = [n for n in rec.notes if not n.startswith("failures:")] + [f"failures: {failures}"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from oryx_eval.errors import TaskConfigError, UnknownNameError
 from oryx_eval.records import FrameSampling, GenerationSettings
@@ -84,16 +84,17 @@ class PromptSpec(_Strict):
     options_format: Literal["letter_lines", "python_list", "none"] = "letter_lines"
     """letter_lines: "A. x\\nB. y"; python_list: "['A. x', 'B. y']" (the Oryx VideoMME fork)."""
 
-    @model_validator(mode="after")
-    def _parse_template(self) -> PromptSpec:
+    @field_validator("template")
+    @classmethod
+    def _parse_template(cls, template: str) -> str:
         try:
-            names = [f for _, f, _, _ in string.Formatter().parse(self.template) if f is not None]
+            names = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
         except ValueError as e:
             raise ValueError(f"bad template: {e}") from None
         for n in names:
             if not n.isidentifier():
                 raise ValueError(f"template field {{{n}}} must be a plain name")
-        return self
+        return template
 
     def fields(self) -> set[str]:
         """Names used by the template."""

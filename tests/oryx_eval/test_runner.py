@@ -129,9 +129,9 @@ def test_resume_after_kill_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     proc.wait()
     partial = read_samples(samples)
     assert 0 < len(partial) < 72, "the kill must land mid-run"
-    res = _cli(*common, "--run-id", "killed", "--resume", capture_output=False, stdout=subprocess.PIPE)
-    res.wait(timeout=300)
-    assert res.returncode == 0
+    res = _cli(*common, "--run-id", "killed", "--resume", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, stderr = res.communicate(timeout=300)
+    assert res.returncode == 0, stderr[-2000:]
     resumed = read_samples(samples)
     assert len(resumed) == len({_key(r) for r in resumed}) == 72
     full = run(_opts(task, out, backend="test-fixed-cost", backend_args={"cost_s": 0.0}, run_id="full",
