@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,7 +30,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Evaluate Oryx (and other backends) on video/image tasks.",
 )
-console = Console()
+# piped output (CI logs, files) gets a width that fits the tables instead of rich's 80-column default
+console = Console() if sys.stdout.isatty() else Console(width=132)
 err = Console(stderr=True)
 
 EXIT_FAILED_RUN = 1
@@ -65,18 +67,17 @@ def _fmt(x: float, nd: int = 3) -> str:
 
 def render_summary(rec: RunRecord, run_dir: Path) -> None:
     """Accuracy, mean tokens per sample and latency per (task, compression)."""
-    t = Table(title=f"run {run_dir.name} ({rec.status})")
-    for col in ("task", "compression", "n", "failed", "accuracy", "visual tok/sample", "total tok/sample",
-                "latency p50 s", "latency p90 s"):  # fmt: skip
-        t.add_column(col, justify="right" if col not in ("task",) else "left")
+    t = Table(title=f"run {run_dir.name} ({rec.status}): means per sample, latency in seconds")
+    # visual = embeddings spliced into the LLM; tokens = visual + text + output (what the LLM processed)
+    for col in ("task", "comp", "n", "failed", "unparsed", "accuracy", "visual", "tokens", "p50 s", "p90 s"):
+        t.add_column(col, justify="left" if col == "task" else "right")
     for s in rec.stats:
-        tok = s["tokens_mean"]
-        total_tok = sum(v for v in tok.values() if not math.isnan(v)) - (
-            tok["visual_raw"] if not math.isnan(tok["visual_raw"]) else 0
-        )
-        lat = s["latency_s"]
-        t.add_row(s["task"], s["compression"], str(s["n"]), str(s["failed"]), _fmt(s["accuracy"]),
-                  _fmt(tok["visual"], 1), _fmt(total_tok, 1), _fmt(lat["p50"]), _fmt(lat["p90"]))  # fmt: skip
+        tok, lat = s["tokens_mean"], s["latency_s"]
+        total = tok["visual"] + tok["text"] + tok["output"]
+        row = [s["task"], s["compression"], str(s["n"]), str(s["failed"]), str(s.get("unparsed", "-"))]
+        row += [_fmt(s["accuracy"]), _fmt(tok["visual"], 1), _fmt(total, 1)]
+        row += [_fmt(lat["p50"]), _fmt(lat["p90"])]
+        t.add_row(*row)
     console.print(t)
     for note in rec.notes:
         console.print(f"[yellow]note:[/] {note}")

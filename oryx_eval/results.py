@@ -143,6 +143,7 @@ def compression_stats(task: str, comp: str, recs: list[SampleRecord]) -> dict[st
         "compression": comp,
         "n": len(recs),
         "failed": len(recs) - len(ok),
+        "unparsed": sum(r.extracted is None for r in ok),
         "accuracy": _mean([r.score or 0.0 for r in recs]),
         "tokens_mean": {
             k: _mean([float(getattr(r.tokens, k)) for r in ok])

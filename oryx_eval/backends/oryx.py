@@ -99,8 +99,8 @@ class OryxBackend:
         }
         if self._random:
             out["note"] = (
-                "random-weight tiny Oryx: a pipeline check; its scores are NOT Oryx's accuracy "
-                "(expect chance level, ~25% on 4-option questions)"
+                "random-weight tiny Oryx: a pipeline check, NOT Oryx's accuracy; its outputs are mostly "
+                "unparsable (see 'unparsed'), so its accuracy sits at or below chance"
             )
         return out
 
