@@ -4,10 +4,10 @@ Prints three tables, every speed figure a ratio against a baseline measured in t
   (a) packed `forward_packed` over a mixed batch of image sizes vs a per-image loop of the same module;
   (b) the `sdpa` varlen path (one SDPA call per segment) vs other torch options: padded batch + key mask,
       one dense block-diagonal mask, and the eager reference;
-  (c) peak RSS (`ru_maxrss`, one fresh subprocess per setting) or CUDA peak memory of `forward_frames` on many
-      frames, chunked vs all at once.
+  (c) peak RSS (VmHWM, the counter behind `ru_maxrss`; one fresh subprocess per setting) or CUDA peak
+      memory of `forward_frames` on many frames, chunked vs all at once.
 
-Defaults are a narrow ViT so the whole run takes a minute or two on a 2-core CPU; `--full` uses the released
+Defaults are a narrow ViT so the whole run takes about 2-3 minutes on a 2-core CPU; `--full` uses the released
 SigLIP-so400m/16 dims (width 1152, depth 27). Example: `.venv/bin/python bench/bench_vit.py --repeats 5`.
 """
 
@@ -154,11 +154,28 @@ def bench_attention(
         print(f"    {name:<28}{t * 1e3:>10.1f}{t / base:>21.2f}x{diffs[name]:>12.1e}")
 
 
-def reset_peak_rss() -> int:
-    """Reset the process's peak RSS to its current RSS (Linux `clear_refs` 5) and return it in bytes.
+def peak_rss() -> int:
+    """Peak RSS of this process's address space in bytes: `VmHWM` (the counter behind `ru_maxrss`).
 
-    Without the reset, `ru_maxrss` would still hold set-up transients (weight init, input creation) and hide
-    the forward's own peak. Falls back to the unreset `ru_maxrss` where the kernel does not allow it.
+    `ru_maxrss` itself is not used: after fork+exec it also holds the parent's RSS at fork time, so in a
+    child started by this script it never drops below the parent's footprint.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    print("note: no /proc/self/status VmHWM; using ru_maxrss (includes the parent's RSS)", file=sys.stderr)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def reset_peak_rss() -> int:
+    """Reset the peak RSS to the current RSS (Linux `clear_refs` 5) and return it in bytes.
+
+    Without the reset the peak would still hold set-up transients (weight init, input creation) and hide the
+    forward's own peak.
     """
     try:  # hand freed heap pages back first, or the forward could reuse them without raising RSS
         ctypes.CDLL("libc.so.6").malloc_trim(0)
@@ -169,7 +186,7 @@ def reset_peak_rss() -> int:
             f.write("5")
     except OSError as exc:
         print(f"note: cannot reset peak RSS ({exc}); baseline includes set-up peaks", file=sys.stderr)
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return peak_rss()
 
 
 def mem_child(args: argparse.Namespace) -> None:
@@ -196,14 +213,14 @@ def mem_child(args: argparse.Namespace) -> None:
         torch.cuda.synchronize()
         peak = torch.cuda.max_memory_allocated()
     else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        peak = peak_rss()
     out_bytes = out.numel() * out.element_size()
     print(json.dumps({"base": base, "peak": peak, "out": out_bytes, "s": time.perf_counter() - t0}))
 
 
 def bench_memory(args: argparse.Namespace) -> None:
     counts = [int(c) for c in args.frame_counts.split(",")]
-    what = "CUDA max_memory_allocated" if args.device.startswith("cuda") else "ru_maxrss"
+    what = "CUDA max_memory_allocated" if args.device.startswith("cuda") else "peak RSS (VmHWM = ru_maxrss)"
     tokens = (args.frame_size // 16) ** 2
     print(
         f"\n(c) forward_frames memory, {args.frame_size}x{args.frame_size} frames "
