@@ -42,8 +42,14 @@ BACKENDS.register("test-recording")(lambda: _Recording())
 
 
 def _opts(task: Path, out: Path, **kw) -> RunOptions:
-    base = dict(tasks=[str(task)], backend="test-blind", output_dir=out, run_id="r", progress=False,
-                cache_dir=out / "cache")  # fmt: skip
+    base = dict(
+        tasks=[str(task)],
+        backend="test-blind",
+        output_dir=out,
+        run_id="r",
+        progress=False,
+        cache_dir=out / "cache",
+    )
     base.update(kw)
     return RunOptions(**base)
 
@@ -115,8 +121,21 @@ def _cli(*args: str, **kw) -> subprocess.Popen:
 def test_resume_after_kill_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     task = make_task(tmp_path / "task", n_videos=12, questions_per_video=3)
     out = tmp_path / "out"
-    common = ["run", "--tasks", str(task), "--model", "test-fixed-cost", "--model-arg", "cost_s=0.05",
-              "--output", str(out), "--cache-dir", str(tmp_path / "cache"), "--compression", "4,16"]  # fmt: skip
+    common = [
+        "run",
+        "--tasks",
+        str(task),
+        "--model",
+        "test-fixed-cost",
+        "--model-arg",
+        "cost_s=0.05",
+        "--output",
+        str(out),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--compression",
+        "4,16",
+    ]
     proc = _cli(*common, "--run-id", "killed", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     samples = out / "killed" / "samples.jsonl"
     stop_at = random.Random(os.getpid()).randint(3, 40)
@@ -129,13 +148,23 @@ def test_resume_after_kill_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     proc.wait()
     partial = read_samples(samples)
     assert 0 < len(partial) < 72, "the kill must land mid-run"
-    res = _cli(*common, "--run-id", "killed", "--resume", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    res = _cli(
+        *common, "--run-id", "killed", "--resume", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     _, stderr = res.communicate(timeout=300)
     assert res.returncode == 0, stderr[-2000:]
     resumed = read_samples(samples)
     assert len(resumed) == len({_key(r) for r in resumed}) == 72
-    full = run(_opts(task, out, backend="test-fixed-cost", backend_args={"cost_s": 0.0}, run_id="full",
-                     compressions=["4", "16"]))  # fmt: skip
+    full = run(
+        _opts(
+            task,
+            out,
+            backend="test-fixed-cost",
+            backend_args={"cost_s": 0.0},
+            run_id="full",
+            compressions=["4", "16"],
+        )
+    )
     assert _comparable(resumed) == _comparable(full.samples)
     assert load_run(out / "killed").status == "success"
 
@@ -144,14 +173,33 @@ def test_two_ranks_equal_one_rank(mc_task: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     one = run(_opts(mc_task, out, run_id="one"))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
-           str(ROOT / "cli.py"), "run", "--tasks", str(mc_task), "--model", "test-blind", "--output", str(out),
-           "--run-id", "two", "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--master_port=29533",
+        str(ROOT / "cli.py"),
+        "run",
+        "--tasks",
+        str(mc_task),
+        "--model",
+        "test-blind",
+        "--output",
+        str(out),
+        "--run-id",
+        "two",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     two = read_samples(out / "two" / "samples.jsonl")
     assert _comparable(two) == _comparable(one.samples)
     assert {r.rank for r in two} == {0, 1}
     m1 = {(m.name, m.compression, json.dumps(m.group, sort_keys=True)): m.value for m in one.record.metrics}
-    m2 = {(m.name, m.compression, json.dumps(m.group, sort_keys=True)): m.value for m in load_run(out / "two").metrics}
+    m2 = {
+        (m.name, m.compression, json.dumps(m.group, sort_keys=True)): m.value
+        for m in load_run(out / "two").metrics
+    }
     assert m1 == pytest.approx(m2)

@@ -36,7 +36,11 @@ CASES = [
     ("bad literal", lambda r: r["media"]["sampling"].update(mode="fast"), "media.sampling.mode"),
     ("unknown scorer", lambda r: r.update(scorer={"name": "exact_mtch"}), "exact_match"),
     ("unknown metric", lambda r: r.update(metrics=[{"name": "acc"}]), "accuracy"),
-    ("bad metric arg", lambda r: r.update(metrics=[{"name": "accuracy", "args": {"faild": "x"}}]), "metrics[0]"),
+    (
+        "bad metric arg",
+        lambda r: r.update(metrics=[{"name": "accuracy", "args": {"faild": "x"}}]),
+        "metrics[0]",
+    ),
     ("unknown reader", lambda r: r["dataset"].update(reader="nope"), "dataset.reader"),
     ("bad reader arg", lambda r: r["dataset"]["args"].update(colour=1), "dataset.reader.args"),
     ("bad template", lambda r: r["prompt"].update(template="{question"), "prompt.template"),
