@@ -23,14 +23,19 @@ def _video(marker_at: dict[int, str], t: int = 6) -> LoadedMedia:
 
 
 def _req(sample_id: str, media: list[LoadedMedia], prompt: str = "Which option is right?") -> Request:
-    return Request(sample_id=sample_id, prompt=prompt, media=media, generation=GenerationSettings(),
-                   compression="16")
+    return Request(
+        sample_id=sample_id, prompt=prompt, media=media, generation=GenerationSettings(), compression="16"
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "args"),
-    [("test-oracle", {}), ("test-blind", {"seed": 3}), ("test-fixed-cost", {"cost_s": 0.0, "letter": "C"}),
-     ("test-fail", {"pattern": "bad"})],
+    [
+        ("test-oracle", {}),
+        ("test-blind", {"seed": 3}),
+        ("test-fixed-cost", {"cost_s": 0.0, "letter": "C"}),
+        ("test-fail", {"pattern": "bad"}),
+    ],
 )
 def test_registered_protocol_and_describe(name: str, args: dict) -> None:
     backend = BACKENDS.get(name)(**args)
@@ -41,8 +46,11 @@ def test_registered_protocol_and_describe(name: str, args: dict) -> None:
 
 
 def test_oracle_reads_marker_tokens_and_latency() -> None:
-    reqs = [_req("s0", [_video({3: "C"})]), _req("s1", [_video({})]),
-            _req("s2", [_video({}), _video({0: "B", 5: "B"}, t=7)])]
+    reqs = [
+        _req("s0", [_video({3: "C"})]),
+        _req("s1", [_video({})]),
+        _req("s2", [_video({}), _video({0: "B", 5: "B"}, t=7)]),
+    ]
     gens = OracleBackend().generate(reqs)
     assert [g.text for g in gens] == ["The answer is C.", "no marker", "The answer is B."]
     assert gens[0].extra["marker_frames"] == [[0, 3, "C"]]

@@ -14,11 +14,22 @@ from oryx_eval.records import FramesInfo, SampleRecord
 from oryx_eval.registry import REPORTS
 
 
-def _rec(n: int, depth: int, score: float | None, comp: str = "4", error: str | None = None,
-         indices: list[int] | None = None, needle: str = "shape", task: str = "niah") -> SampleRecord:
+def _rec(
+    n: int,
+    depth: int,
+    score: float | None,
+    comp: str = "4",
+    error: str | None = None,
+    indices: list[int] | None = None,
+    needle: str = "shape",
+    task: str = "niah",
+) -> SampleRecord:
     pos = int(depth / 100 * n)
     return SampleRecord(
-        sample_id=f"niah/n{n}/d{depth}/{needle}/{score}/{error}", task=task, compression=comp, score=score,
+        sample_id=f"niah/n{n}/d{depth}/{needle}/{score}/{error}",
+        task=task,
+        compression=comp,
+        score=score,
         error=error,
         frames=FramesInfo(count=n + 1, indices=list(range(n + 1)) if indices is None else indices),
         metadata={"num_frames": n, "depth": depth, "needle": needle, "needle_indices": [pos]},
@@ -26,9 +37,12 @@ def _rec(n: int, depth: int, score: float | None, comp: str = "4", error: str | 
 
 
 RECORDS = [
-    _rec(8, 0, 1.0), _rec(8, 0, 0.0, needle="code_word"),
-    _rec(8, 50, 1.0), _rec(8, 50, None, error="MediaError: boom", needle="code_word"),
-    _rec(1200, 0, 1.0), _rec(1200, 0, 1.0, needle="code_word"),
+    _rec(8, 0, 1.0),
+    _rec(8, 0, 0.0, needle="code_word"),
+    _rec(8, 50, 1.0),
+    _rec(8, 50, None, error="MediaError: boom", needle="code_word"),
+    _rec(1200, 0, 1.0),
+    _rec(1200, 0, 1.0, needle="code_word"),
     _rec(1200, 50, 0.0, indices=[0, 1, 2]),  # the sampler skipped the needle at 600
     _rec(1200, 50, 0.0, needle="code_word"),
     _rec(8, 0, 1.0, task="other_task"),  # ignored
@@ -79,9 +93,14 @@ def test_per_compression_suffixes(tmp_path: Path) -> None:
     recs += [r.model_copy(update={"compression": "16"}) for r in RECORDS[4:8]]
     paths = niah_report(recs, tmp_path, "niah")
     assert sorted(p.name for p in paths) == sorted(
-        f"{stem}_c{c}.{ext}" for c in ("1", "16")
-        for stem, ext in (("all_accuracies", "json"), ("avg_accuracy", "txt"), ("heatmap", "png"),
-                          ("niah_summary", "json"))
+        f"{stem}_c{c}.{ext}"
+        for c in ("1", "16")
+        for stem, ext in (
+            ("all_accuracies", "json"),
+            ("avg_accuracy", "txt"),
+            ("heatmap", "png"),
+            ("niah_summary", "json"),
+        )
     )
     assert not (tmp_path / "heatmap.png").exists()
     assert (tmp_path / "avg_accuracy_c1.txt").read_text() == "Average Accuracy: 0.5\n"

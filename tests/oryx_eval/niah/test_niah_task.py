@@ -15,15 +15,23 @@ from oryx_eval.records import GenerationSettings, MediaRef, ReaderContext, Reque
 from oryx_eval.registry import DATASETS, GENERATORS
 
 CTX = ReaderContext(task="niah_test")
-GRID = {"seed": 3, "frame_counts": [4, 9], "depths": [0.0, 0.3, 0.5, 1.0], "needles": list(NEEDLE_KINDS),
-        "mode": "frames", "frame_size": [64, 48], "per_cell": 2}
+GRID = {
+    "seed": 3,
+    "frame_counts": [4, 9],
+    "depths": [0.0, 0.3, 0.5, 1.0],
+    "needles": list(NEEDLE_KINDS),
+    "mode": "frames",
+    "frame_size": [64, 48],
+    "per_cell": 2,
+}
 
 
 def _request(sample: Sample) -> Request:
     ref = sample.media[0]
     media = GENERATORS.get(ref.generator)(**ref.params)
-    return Request(sample_id=sample.id, prompt=sample.question, media=[media],
-                   generation=GenerationSettings())
+    return Request(
+        sample_id=sample.id, prompt=sample.question, media=[media], generation=GenerationSettings()
+    )
 
 
 def _letter(text: str) -> str | None:
@@ -95,18 +103,32 @@ def test_oracle_scores_100_percent() -> None:
 
 
 def test_oracle_without_marker_cannot_answer() -> None:
-    s = read_niah(CTX, **{**GRID, "frame_counts": [4], "depths": [0.5], "needles": ["shape"],
-                          "per_cell": 1, "marker": False})[0]
+    s = read_niah(
+        CTX,
+        **{
+            **GRID,
+            "frame_counts": [4],
+            "depths": [0.5],
+            "needles": ["shape"],
+            "per_cell": 1,
+            "marker": False,
+        },
+    )[0]
     assert OracleBackend().generate([_request(s)])[0].text == "no marker"
 
 
 def test_blind_near_chance() -> None:
-    grid = {**GRID, "frame_counts": [8, 16, 32, 64, 128], "depths": [i / 10 for i in range(11)],
-            "per_cell": 1}
+    grid = {
+        **GRID,
+        "frame_counts": [8, 16, 32, 64, 128],
+        "depths": [i / 10 for i in range(11)],
+        "per_cell": 1,
+    }
     samples = read_niah(CTX, **grid)
     assert len(samples) >= 200
-    reqs = [Request(sample_id=s.id, prompt=s.question, media=[], generation=GenerationSettings())
-            for s in samples]
+    reqs = [
+        Request(sample_id=s.id, prompt=s.question, media=[], generation=GenerationSettings()) for s in samples
+    ]
     gens = BlindBackend(seed=0).generate(reqs)
     n = len(samples)
     acc = sum(_letter(g.text) == s.target for s, g in zip(samples, gens, strict=True)) / n

@@ -14,8 +14,14 @@ from oryx_eval.media.loader import load_media
 from oryx_eval.niah.task import needle_seen, niah_haystack, read_niah
 from oryx_eval.records import FrameSampling, GenerationSettings, ReaderContext, Request
 
-GRID = {"seed": 11, "frame_counts": [6, 16], "depths": [0.0, 0.5, 1.0],
-        "needles": ["code_word", "count", "order"], "frame_size": [64, 64], "fps": 1.0}
+GRID = {
+    "seed": 11,
+    "frame_counts": [6, 16],
+    "depths": [0.0, 0.5, 1.0],
+    "needles": ["code_word", "count", "order"],
+    "frame_size": [64, 64],
+    "fps": 1.0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +47,9 @@ def test_oracle_100_percent_through_h264(video_samples: tuple[list, Path]) -> No
         assert media.indices == list(range(s.media[0].num_frames))
         assert needle_seen(s, media.indices)
         loaded.append(media)
-        reqs.append(Request(sample_id=s.id, prompt=s.question, media=[media],
-                            generation=GenerationSettings()))
+        reqs.append(
+            Request(sample_id=s.id, prompt=s.question, media=[media], generation=GenerationSettings())
+        )
     gens = OracleBackend().generate(reqs)
     for s, g in zip(samples, gens, strict=True):
         assert g.text == f"The answer is {s.target}.", (s.id, g.text)
@@ -61,8 +68,9 @@ def test_sampler_skipping_needle_is_flagged(video_samples: tuple[list, Path]) ->
     media = load_media(short, FrameSampling())
     assert media.indices == [0, 5, 10, 16]
     assert not needle_seen(s, media.indices)
-    gen = OracleBackend().generate([Request(sample_id=s.id, prompt=s.question, media=[media],
-                                            generation=GenerationSettings())])[0]
+    gen = OracleBackend().generate(
+        [Request(sample_id=s.id, prompt=s.question, media=[media], generation=GenerationSettings())]
+    )[0]
     assert gen.text == "no marker"
 
 
