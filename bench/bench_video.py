@@ -30,7 +30,7 @@ import numpy as np
 
 from oryx_eval.media.cache import FrameCache
 from oryx_eval.media.encode import encode_video
-from oryx_eval.media.pyav_reader import PyAVReader, build_index, plan_segments, read_sequential
+from oryx_eval.media.pyav_reader import PyAVReader, ThreadType, build_index, plan_segments, read_sequential
 from oryx_eval.media.video import DecodedVideo, uniform_indices
 from oryx_eval.records import FrameSampling
 
@@ -81,12 +81,12 @@ def make_video(
     return path
 
 
-def full_decode_rate(path: Path) -> tuple[float, int]:
+def full_decode_rate(path: Path, thread_type: ThreadType) -> tuple[float, int]:
     """Decode every frame (no colour conversion, threaded like the reader) -> (frames/s, frames)."""
     t0 = time.perf_counter()
     with av.open(str(path)) as c:
         stream = c.streams.video[0]
-        stream.thread_type = "AUTO"
+        stream.thread_type = thread_type
         n = sum(1 for _ in c.decode(stream))
     return n / (time.perf_counter() - t0), n
 
@@ -97,9 +97,11 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t0, out
 
 
-def cache_figures(path: Path, n: int, disk_dir: Path | None) -> tuple[float, float, float | None]:
+def cache_figures(
+    path: Path, n: int, disk_dir: Path | None, reader: PyAVReader
+) -> tuple[float, float, float | None]:
     """Seconds for a first (decoding) read, a memory-cache read and (optionally) a disk-cache read."""
-    reader, exact = PyAVReader(), FrameSampling(mode="exact")
+    exact = FrameSampling(mode="exact")
     cache = FrameCache(max_bytes=8 << 30, disk_dir=disk_dir)
     key = cache.key(path, exact, n)
 
@@ -118,15 +120,23 @@ def cache_figures(path: Path, n: int, disk_dir: Path | None) -> tuple[float, flo
     return first_t, mem_t, disk_t
 
 
-def bench_one(path: Path, frame_counts: list[int], repeats: int, disk_cache: bool, scratch: Path) -> None:
+def bench_one(
+    path: Path,
+    frame_counts: list[int],
+    repeats: int,
+    disk_cache: bool,
+    scratch: Path,
+    thread_type: ThreadType,
+) -> None:
+    """Print one table (a row per frame count) for one video."""
     idx = build_index(path)
-    rate, n_dec = max(full_decode_rate(path) for _ in range(repeats))
+    rate, n_dec = max(full_decode_rate(path, thread_type) for _ in range(repeats))
     print(f"\n{path.name}: {idx.num_frames} frames, {len(idx.keyframes)} keyframes, full decode "
           f"{n_dec / rate:.1f} s ({rate:.0f} frames/s)")
     print(f"{'N':>5} {'seq_s':>7} {'ours_s':>7} {'seq/ours':>8} {'bound_s':>7} {'ours/bnd':>8} {'seeks':>5} "
           f"{'decoded':>7} {'planned':>7} {'mem_s':>7} {'1st/mem':>8} {'disk_s':>7} {'1st/disk':>8} "
           f"{'snap_s':>7} {'ours/snap':>9}")
-    reader = PyAVReader()
+    reader = PyAVReader(thread_type)
     exact = FrameSampling(mode="exact")
     for n in frame_counts:
         indices = uniform_indices(idx.num_frames, n)
@@ -135,7 +145,7 @@ def bench_one(path: Path, frame_counts: list[int], repeats: int, disk_cache: boo
         bound = planned / rate
         seq_t, ours_t, snap_t = [], [], []
         for _ in range(repeats):  # interleaved so machine noise hits all methods alike
-            t, ref = timed(lambda indices=indices: read_sequential(path, indices))
+            t, ref = timed(lambda indices=indices: read_sequential(path, indices, thread_type=thread_type))
             seq_t.append(t)
             t, ours = timed(lambda n=n: reader.read(path, exact, n))
             ours_t.append(t)
@@ -143,7 +153,8 @@ def bench_one(path: Path, frame_counts: list[int], repeats: int, disk_cache: boo
             snap_t.append(t)
             if not np.array_equal(ref, ours.frames):
                 sys.exit(f"FAIL: {path.name} N={n}: reader frames differ from sequential decode")
-        first_t, mem_t, disk_t = cache_figures(path, n, scratch / f"frames_{n}" if disk_cache else None)
+        first_t, mem_t, disk_t = cache_figures(path, n, scratch / f"frames_{n}" if disk_cache else None,
+                                                 reader)
         o, s = min(ours_t), min(seq_t)
         st = ours.stats
         disk = f"{disk_t:>7.3f} {first_t / disk_t:>7.1f}x" if disk_t is not None else f"{'-':>7} {'-':>8}"
@@ -165,15 +176,18 @@ def main() -> None:
     ap.add_argument("--frames", type=int, nargs="+", default=[64, 256], help="frame counts to sample")
     ap.add_argument("--repeats", type=int, default=1, help="timed repeats per method (minimum reported)")
     ap.add_argument("--no-disk-cache", action="store_true", help="skip the disk-tier cache measurement")
+    ap.add_argument("--thread-type", default="AUTO", choices=["AUTO", "FRAME", "SLICE", "NONE"],
+                    help="FFmpeg decoder threading for every method (reader, baseline, full-decode rate)")
     args = ap.parse_args()
 
     args.cache_dir.mkdir(parents=True, exist_ok=True)
     videos = [make_video(args.cache_dir, args.duration, args.fps, args.width, args.height,
                          int(round(g * args.fps)), args.preset) for g in args.gop_seconds]
-    print(f"\nPyAV {av.__version__}; times in seconds; ratios > 1 mean the first method is slower")
+    print(f"\nPyAV {av.__version__}, decoder threads {args.thread_type}; times in seconds; "
+          "ratios > 1 mean the first method is slower")
     with tempfile.TemporaryDirectory(dir=args.cache_dir, prefix="frames_") as scratch:
         for v in videos:
-            bench_one(v, args.frames, args.repeats, not args.no_disk_cache, Path(scratch))
+            bench_one(v, args.frames, args.repeats, not args.no_disk_cache, Path(scratch), args.thread_type)
 
 
 if __name__ == "__main__":

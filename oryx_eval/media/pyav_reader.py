@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import av
 import numpy as np
@@ -89,11 +90,23 @@ def plan_segments(index: KeyframeIndex, targets: list[int]) -> list[tuple[int, l
     return runs
 
 
+ThreadType = Literal["AUTO", "FRAME", "SLICE", "NONE"]
+
+
 class PyAVReader:
     """Frame-exact PyAV reader (modes ``exact`` and ``keyframe_snap``); stateless and thread-safe."""
 
     name = "pyav"
     modes = ("exact", "keyframe_snap")
+
+    def __init__(self, thread_type: ThreadType = "AUTO") -> None:
+        """Create a reader.
+
+        Args:
+            thread_type: FFmpeg decoder threading (``AUTO`` = frame + slice threads, the measured default of
+                environment.md §4). Only speed depends on it; the frames are identical.
+        """
+        self.thread_type = thread_type
 
     def read(
         self,
@@ -116,7 +129,7 @@ class PyAVReader:
                 wanted = [index.nearest_keyframe(i) for i in wanted]
             unique = sorted(set(wanted))
             stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
+            stream.thread_type = self.thread_type
             if sampling.mode == "keyframe_snap":
                 stream.codec_context.skip_frame = "NONKEY"
                 runs = [(k, [k]) for k in unique]
@@ -138,7 +151,10 @@ class PyAVReader:
 
 
 def read_sequential(
-    path: PathLike, indices: list[int], size_wh: tuple[int, int] | None = None
+    path: PathLike,
+    indices: list[int],
+    size_wh: tuple[int, int] | None = None,
+    thread_type: ThreadType = "AUTO",
 ) -> np.ndarray:
     """Baseline: decode every frame from the start up to ``max(indices)`` and keep the wanted ones.
 
@@ -157,7 +173,7 @@ def read_sequential(
     kept: dict[int, np.ndarray] = {}
     with _open(path) as container:
         stream = _video_stream(container, path)
-        stream.thread_type = "AUTO"
+        stream.thread_type = thread_type
         i = -1
         try:
             for i, frame in enumerate(container.decode(stream)):  # noqa: B007 - i is checked after
