@@ -60,8 +60,7 @@ def encode_video(
     try:
         stream = None
         shape: tuple[int, ...] | None = None
-        n = 0
-        for n, frame in enumerate(frames):  # noqa: B007 - n is used after the loop
+        for n, frame in enumerate(frames):
             arr = np.asarray(frame)
             if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 3:
                 raise ValueError(

@@ -176,7 +176,7 @@ def read_sequential(
         stream.thread_type = thread_type
         i = -1
         try:
-            for i, frame in enumerate(container.decode(stream)):  # noqa: B007 - i is checked after
+            for i, frame in enumerate(container.decode(stream)):
                 if i in wanted:
                     kept[i] = _to_rgb(frame, size_wh)
                 if i >= last:

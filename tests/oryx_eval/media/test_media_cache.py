@@ -103,7 +103,10 @@ def test_disk_cache_survives_a_new_cache_object(clip: Path, tmp_path: Path) -> N
     assert src == "disk" and reader.calls == 1 and second.stats.disk_hits == 1
     np.testing.assert_array_equal(again.frames, decoded.frames)
     assert (again.indices, again.source_frames, again.size_wh) == (
-        decoded.indices, decoded.source_frames, decoded.size_wh)
+        decoded.indices,
+        decoded.source_frames,
+        decoded.size_wh,
+    )
     assert second.get_or_load(second.key(clip, EXACT, 8), lambda: reader.load(clip, 8))[1] == "memory"
 
 
