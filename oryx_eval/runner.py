@@ -245,6 +245,68 @@ class _Prefetcher:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+@dataclass
+class _Session:
+    """Runs one group of samples (all compression settings) and records every sample."""
+
+    specs: dict[str, TaskSpec]
+    backend: Any
+    recorder: Recorder
+    done: set[tuple[str, str, str]]
+    missing: dict[str, str]
+    compressions: list[str]
+    rank: int
+
+    def _media(self, g: Group, fut: Future) -> tuple[list[LoadedMedia], str | None]:
+        bad = [s.id for s in g.samples if s.id in self.missing]
+        if bad:
+            return [], f"missing media file: {self.missing[bad[0]]}"
+        try:
+            return fut.result(), None
+        except OryxEvalError as e:
+            return [], str(e)
+        except Exception as e:  # noqa: BLE001 - any decode failure fails only these samples
+            return [], f"{type(e).__name__}: {e}"
+
+    def run_group(self, g: Group, fut: Future) -> int:
+        """Generate, score and record the group's pending samples; returns how many were recorded."""
+        spec = self.specs[g.task]
+        prompts = {s.id: render_prompt(spec.prompt, s) for s in g.samples}
+        media, media_err = self._media(g, fut)
+        n = 0
+        for comp in self.compressions:
+            ss = [s for s in g.samples if (g.task, s.id, comp) not in self.done]
+            n += len(ss)
+            if not ss:
+                continue
+            if media_err is not None:
+                for s in ss:
+                    self.recorder.write(_failed(spec, s, comp, prompts[s.id], media_err, self.rank))
+                continue
+            reqs = [
+                Request(sample_id=s.id, prompt=prompts[s.id], media=media, generation=spec.generation,
+                        compression=comp, media_key=s.media[0].key if s.media else None)
+                for s in ss
+            ]  # fmt: skip
+            gens = self.backend.generate(reqs)
+            if len(gens) != len(reqs):
+                raise BackendError(f"backend returned {len(gens)} results for {len(reqs)} requests")
+            decode_s = sum(m.decode_s for m in media)
+            frames = _frames_info(media)
+            for i, (s, gen) in enumerate(zip(ss, gens, strict=True)):
+                lat = gen.latency_s.model_copy()
+                if i == 0:  # the group's decode is charged to its first sample in each setting
+                    lat.decode = decode_s
+                    lat.total += decode_s
+                r = SampleRecord(
+                    sample_id=s.id, task=spec.name, compression=comp, compression_used=gen.compression,
+                    prompt=prompts[s.id], output=gen.text, target=s.target, tokens=gen.tokens, latency_s=lat,
+                    frames=frames, metadata=s.metadata, error=gen.error, rank=self.rank, score=0.0,
+                )  # fmt: skip
+                self.recorder.write(r if gen.error else _score(spec, s, r))
+        return n
+
+
 def _new_run_id(opts: RunOptions) -> str:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return f"{stamp}-{'+'.join(opts.tasks)}-{opts.backend}".replace("/", "_")
@@ -343,60 +405,12 @@ def run(opts: RunOptions, on_progress: Callable[[int, int], None] | None = None)
             return [load_media(m, sampling, frame_cache) for m in g.samples[0].media]
 
         pre = _Prefetcher(load, opts.workers, opts.prefetch)
+        session = _Session(specs, backend, recorder, done, missing, opts.compressions, dist.rank)
         try:
             for g, fut in pre.iterate(todo):
-                spec = specs[g.task]
-                prompts = {s.id: render_prompt(spec.prompt, s) for s in g.samples}
-                media: list[LoadedMedia] = []
-                media_err = None
-                bad = [s.id for s in g.samples if s.id in missing]
-                if bad:
-                    media_err = f"missing media file: {missing[bad[0]]}"
-                else:
-                    try:
-                        media = fut.result()
-                    except OryxEvalError as e:
-                        media_err = str(e)
-                    except Exception as e:  # noqa: BLE001 - any decode failure fails only these samples
-                        media_err = f"{type(e).__name__}: {e}"
-                for comp in opts.compressions:
-                    ss = [s for s in g.samples if (g.task, s.id, comp) not in done]
-                    if not ss:
-                        continue
-                    if media_err is not None:
-                        for s in ss:
-                            recorder.write(_failed(spec, s, comp, prompts[s.id], media_err, dist.rank))
-                        finished += len(ss)
-                        if on_progress:
-                            on_progress(finished, total)
-                        continue
-                    reqs = [
-                        Request(sample_id=s.id, prompt=prompts[s.id], media=media, generation=spec.generation,
-                                compression=comp, media_key=s.media[0].key if s.media else None)
-                        for s in ss
-                    ]  # fmt: skip
-                    gens = backend.generate(reqs)
-                    if len(gens) != len(reqs):
-                        raise BackendError(f"backend returned {len(gens)} results for {len(reqs)} requests")
-                    decode_s = sum(m.decode_s for m in media)
-                    for i, (s, gen) in enumerate(zip(ss, gens, strict=True)):
-                        lat = gen.latency_s.model_copy()
-                        if i == 0:  # shared costs are charged to the first sample that incurred them
-                            lat.decode = decode_s
-                            lat.total += decode_s
-                        r = SampleRecord(
-                            sample_id=s.id, task=spec.name, compression=gen.compression or comp,
-                            prompt=prompts[s.id], output=gen.text, target=s.target, tokens=gen.tokens,
-                            latency_s=lat, frames=_frames_info(media), metadata=s.metadata,
-                            error=gen.error, rank=dist.rank, score=0.0 if gen.error else None,
-                        )  # fmt: skip
-                        if gen.error is None:
-                            r = _score(spec, s, r)
-                        r = r.model_copy(update={"compression": comp, "compression_used": gen.compression})
-                        recorder.write(r)
-                    finished += len(ss)
-                    if on_progress:
-                        on_progress(finished, total)
+                finished += session.run_group(g, fut)
+                if on_progress:
+                    on_progress(finished, total)
         finally:
             pre.close()
             recorder.close()
