@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import platform
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +23,7 @@ from oryx_eval.media.cache import FrameCache
 from oryx_eval.media.loader import load_media, preflight
 from oryx_eval.plugins import load_builtin
 from oryx_eval.prompting import check_prompt_fields, render_prompt
+from oryx_eval.provenance import provenance
 from oryx_eval.records import FramesInfo, LoadedMedia, ReaderContext, Request, Sample, SampleRecord
 from oryx_eval.registry import BACKENDS, DATASETS, EXTRACTORS, REPORTS, SCORERS
 from oryx_eval.results import (
@@ -42,7 +39,6 @@ from oryx_eval.results import (
 from oryx_eval.schema import TaskSpec, load_task, task_path
 
 DEFAULT_CACHE = Path.home() / ".cache" / "oryx-eval"
-PACKAGES = ("torch", "transformers", "av", "numpy", "pillow", "pydantic", "datasets", "oryx-eval")
 
 
 @dataclass
@@ -138,28 +134,6 @@ def schedule(task_samples: dict[str, list[Sample]], share_media: bool) -> list[G
                 groups.append(by_key[key])
             by_key[key].samples.append(s)
     return groups
-
-
-def _git_state() -> dict[str, Any]:
-    root = Path(__file__).resolve().parent.parent
-    try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        )
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True)
-        return {"revision": rev.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
-    except (OSError, subprocess.CalledProcessError):
-        return {"revision": None, "dirty": None}
-
-
-def _versions() -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for p in PACKAGES:
-        try:
-            out[p] = metadata.version(p)
-        except metadata.PackageNotFoundError:
-            out[p] = None
-    return out
 
 
 def _spec_identity(opts: RunOptions, specs: dict[str, TaskSpec]) -> dict[str, Any]:
@@ -380,11 +354,7 @@ def run(opts: RunOptions, on_progress: Callable[[int, int], None] | None = None)
             k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items() if k not in ("progress",)
         },
         "world_size": dist.world,
-        "git": _git_state(),
-        "packages": _versions(),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "argv": sys.argv,
+        **provenance(),
     }
     rec = RunRecord(spec=spec_record, started=started)
     if opts.resume and dist.is_main:
