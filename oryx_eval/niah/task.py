@@ -16,10 +16,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import av
 import numpy as np
 
-from oryx_eval.errors import DatasetError
+from oryx_eval.errors import DatasetError, MediaError
 from oryx_eval.niah.haystack import haystack_frame
 from oryx_eval.niah.needles import NEEDLE_KINDS, make_needle, render_needle
 from oryx_eval.records import LoadedMedia, MediaRef, ReaderContext, Sample
@@ -164,12 +163,10 @@ def niah_haystack(
 
 
 def _video_frame_count(path: Path) -> int:
-    """Frames in the first video stream of ``path`` (container count, else counted packets)."""
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        if stream.frames:
-            return int(stream.frames)
-        return sum(1 for p in container.demux(stream) if p.size)
+    """Frames in ``path`` counted by a demux pass (container headers can be wrong)."""
+    from oryx_eval.media.pyav_reader import build_index
+
+    return build_index(path).num_frames
 
 
 def materialise_video(params: dict[str, Any], fps: float, cache_dir: Path) -> Path:
@@ -193,7 +190,7 @@ def materialise_video(params: dict[str, Any], fps: float, cache_dir: Path) -> Pa
         try:
             if _video_frame_count(path) == expected:
                 return path
-        except (av.error.FFmpegError, IndexError):
+        except MediaError:
             pass  # unreadable or no video stream: re-encode below
     encode_video(iter_frames(**params), path, fps=fps, **VIDEO_ENCODE)
     got = _video_frame_count(path)
