@@ -43,10 +43,15 @@ def pattern_frames(n: int, width: int, height: int, seed: int = 0) -> Iterator[n
     y = np.arange(height + period)[:, None]
     tex = np.empty((height + period, width + period, 3), np.uint8)  # scrolled by slicing, drawn once
     bars = (x // 160) % 7
-    palette = np.array([[192, 192, 192], [192, 192, 0], [0, 192, 192], [0, 192, 0], [192, 0, 192],
-                        [192, 0, 0], [0, 0, 192]], np.int16)
-    tex[:] = np.clip(palette[bars] + ((x + y) % 64)[..., None] - 32
-                     + rng.integers(-12, 12, tex.shape, dtype=np.int16), 0, 255).astype(np.uint8)
+    palette = np.array(
+        [[192, 192, 192], [192, 192, 0], [0, 192, 192], [0, 192, 0], [192, 0, 192], [192, 0, 0], [0, 0, 192]],
+        np.int16,
+    )
+    tex[:] = np.clip(
+        palette[bars] + ((x + y) % 64)[..., None] - 32 + rng.integers(-12, 12, tex.shape, dtype=np.int16),
+        0,
+        255,
+    ).astype(np.uint8)
     bs = max(16, height // 12)  # moving block side
     for i in range(n):
         ox, oy = (3 * i) % period, i % period
@@ -71,8 +76,10 @@ def make_video(
         for i, f in enumerate(frames):
             if i and i % max(1, n // 10) == 0:
                 el = time.perf_counter() - t0
-                print(f"  encoding {path.name}: {i}/{n} frames, {el:.0f} s, ~{el * (n - i) / i:.0f} s left",
-                      flush=True)
+                print(
+                    f"  encoding {path.name}: {i}/{n} frames, {el:.0f} s, ~{el * (n - i) / i:.0f} s left",
+                    flush=True,
+                )
             yield f
 
     print(f"generating {path} ({n} frames; keyframe every {gop} frames) ...", flush=True)
@@ -131,11 +138,15 @@ def bench_one(
     """Print one table (a row per frame count) for one video."""
     idx = build_index(path)
     rate, n_dec = max(full_decode_rate(path, thread_type) for _ in range(repeats))
-    print(f"\n{path.name}: {idx.num_frames} frames, {len(idx.keyframes)} keyframes, full decode "
-          f"{n_dec / rate:.1f} s ({rate:.0f} frames/s)")
-    print(f"{'N':>5} {'seq_s':>7} {'ours_s':>7} {'seq/ours':>8} {'bound_s':>7} {'ours/bnd':>8} {'seeks':>5} "
-          f"{'decoded':>7} {'planned':>7} {'mem_s':>7} {'1st/mem':>8} {'disk_s':>7} {'1st/disk':>8} "
-          f"{'snap_s':>7} {'ours/snap':>9}")
+    print(
+        f"\n{path.name}: {idx.num_frames} frames, {len(idx.keyframes)} keyframes, full decode "
+        f"{n_dec / rate:.1f} s ({rate:.0f} frames/s)"
+    )
+    print(
+        f"{'N':>5} {'seq_s':>7} {'ours_s':>7} {'seq/ours':>8} {'bound_s':>7} {'ours/bnd':>8} {'seeks':>5} "
+        f"{'decoded':>7} {'planned':>7} {'mem_s':>7} {'1st/mem':>8} {'disk_s':>7} {'1st/disk':>8} "
+        f"{'snap_s':>7} {'ours/snap':>9}"
+    )
     reader = PyAVReader(thread_type)
     exact = FrameSampling(mode="exact")
     for n in frame_counts:
@@ -153,20 +164,28 @@ def bench_one(
             snap_t.append(t)
             if not np.array_equal(ref, ours.frames):
                 sys.exit(f"FAIL: {path.name} N={n}: reader frames differ from sequential decode")
-        first_t, mem_t, disk_t = cache_figures(path, n, scratch / f"frames_{n}" if disk_cache else None,
-                                                 reader)
+        first_t, mem_t, disk_t = cache_figures(
+            path, n, scratch / f"frames_{n}" if disk_cache else None, reader
+        )
         o, s = min(ours_t), min(seq_t)
         st = ours.stats
         disk = f"{disk_t:>7.3f} {first_t / disk_t:>7.1f}x" if disk_t is not None else f"{'-':>7} {'-':>8}"
-        print(f"{n:>5} {s:>7.2f} {o:>7.2f} {s / o:>7.2f}x {bound:>7.2f} {o / bound:>7.2f}x "
-              f"{int(st['seeks']):>5} {int(st['decoded_frames']):>7} {planned:>7} {mem_t:>7.4f} "
-              f"{first_t / mem_t:>7.0f}x {disk} {min(snap_t):>7.2f} {o / min(snap_t):>8.2f}x", flush=True)
+        print(
+            f"{n:>5} {s:>7.2f} {o:>7.2f} {s / o:>7.2f}x {bound:>7.2f} {o / bound:>7.2f}x "
+            f"{int(st['seeks']):>5} {int(st['decoded_frames']):>7} {planned:>7} {mem_t:>7.4f} "
+            f"{first_t / mem_t:>7.0f}x {disk} {min(snap_t):>7.2f} {o / min(snap_t):>8.2f}x",
+            flush=True,
+        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cache-dir", type=Path, default=Path(".cache/bench_videos"),
-                    help="where generated test videos are kept and reused")
+    ap.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=Path(".cache/bench_videos"),
+        help="where generated test videos are kept and reused",
+    )
     ap.add_argument("--duration", type=float, default=600.0, help="video length in seconds (600 = 10 min)")
     ap.add_argument("--fps", type=int, default=30)
     ap.add_argument("--width", type=int, default=1280)
@@ -176,15 +195,31 @@ def main() -> None:
     ap.add_argument("--frames", type=int, nargs="+", default=[64, 256], help="frame counts to sample")
     ap.add_argument("--repeats", type=int, default=1, help="timed repeats per method (minimum reported)")
     ap.add_argument("--no-disk-cache", action="store_true", help="skip the disk-tier cache measurement")
-    ap.add_argument("--thread-type", default="AUTO", choices=["AUTO", "FRAME", "SLICE", "NONE"],
-                    help="FFmpeg decoder threading for every method (reader, baseline, full-decode rate)")
+    ap.add_argument(
+        "--thread-type",
+        default="AUTO",
+        choices=["AUTO", "FRAME", "SLICE", "NONE"],
+        help="FFmpeg decoder threading for every method (reader, baseline, full-decode rate)",
+    )
     args = ap.parse_args()
 
     args.cache_dir.mkdir(parents=True, exist_ok=True)
-    videos = [make_video(args.cache_dir, args.duration, args.fps, args.width, args.height,
-                         int(round(g * args.fps)), args.preset) for g in args.gop_seconds]
-    print(f"\nPyAV {av.__version__}, decoder threads {args.thread_type}; times in seconds; "
-          "ratios > 1 mean the first method is slower")
+    videos = [
+        make_video(
+            args.cache_dir,
+            args.duration,
+            args.fps,
+            args.width,
+            args.height,
+            int(round(g * args.fps)),
+            args.preset,
+        )
+        for g in args.gop_seconds
+    ]
+    print(
+        f"\nPyAV {av.__version__}, decoder threads {args.thread_type}; times in seconds; "
+        "ratios > 1 mean the first method is slower"
+    )
     with tempfile.TemporaryDirectory(dir=args.cache_dir, prefix="frames_") as scratch:
         for v in videos:
             bench_one(v, args.frames, args.repeats, not args.no_disk_cache, Path(scratch), args.thread_type)

@@ -34,13 +34,19 @@ def _frames_of(media: LoadedMedia) -> np.ndarray:
 
 def _tokens(request: Request, text: str) -> TokenCounts:
     visual = sum(len(_frames_of(m)) for m in request.media)
-    return TokenCounts(visual_raw=visual, visual=visual, text=len(request.prompt.split()),
-                       output=len(text.split()))
+    return TokenCounts(
+        visual_raw=visual, visual=visual, text=len(request.prompt.split()), output=len(text.split())
+    )
 
 
 def _answer(request: Request, text: str, start: float, extra: dict[str, Any] | None = None) -> Generation:
-    return Generation(text=text, tokens=_tokens(request, text), compression=request.compression,
-                      latency_s=Latency(total=time.perf_counter() - start), extra=extra or {})
+    return Generation(
+        text=text,
+        tokens=_tokens(request, text),
+        compression=request.compression,
+        latency_s=Latency(total=time.perf_counter() - start),
+        extra=extra or {},
+    )
 
 
 def oracle_answer(request: Request) -> tuple[str, dict[str, Any]]:
@@ -168,8 +174,13 @@ class FailBackend:
             try:
                 text, extra = self._one(req)
             except RuntimeError as e:
-                out.append(Generation(error=f"{type(e).__name__}: {e}", compression=req.compression,
-                                      latency_s=Latency(total=time.perf_counter() - start)))
+                out.append(
+                    Generation(
+                        error=f"{type(e).__name__}: {e}",
+                        compression=req.compression,
+                        latency_s=Latency(total=time.perf_counter() - start),
+                    )
+                )
                 continue
             out.append(_answer(req, text, start, extra))
         return out

@@ -230,8 +230,12 @@ class FrameCache:
             problem = f"{type(e).__name__}: {e}"
         if problem is not None:
             # A bad entry is reported and re-decoded (then overwritten), never served.
-            log.warning("frame cache entry %s for %s is unusable (%s); decoding again", meta_path,
-                        key.file_id, problem)
+            log.warning(
+                "frame cache entry %s for %s is unusable (%s); decoding again",
+                meta_path,
+                key.file_id,
+                problem,
+            )
             with self._lock:
                 self.stats.bad_disk_entries += 1
             return None

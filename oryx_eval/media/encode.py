@@ -68,8 +68,9 @@ def encode_video(
                 )
             if stream is None:
                 shape = arr.shape
-                stream = _add_stream(container, out, arr.shape[1], arr.shape[0], fps, gop, codec, pix_fmt,
-                                     crf, preset)
+                stream = _add_stream(
+                    container, out, arr.shape[1], arr.shape[0], fps, gop, codec, pix_fmt, crf, preset
+                )
             elif arr.shape != shape:
                 raise ValueError(f"encode_video({out}): frame {n} has shape {arr.shape}, frame 0 had {shape}")
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(arr), format="rgb24")

@@ -89,13 +89,20 @@ def load_media(
     if ref.kind == "video":
         path = _require_path(ref)
         video = load_video(path, sampling, ref.num_frames, cache, size_wh)
-        return LoadedMedia(kind="video", frames=video.frames, indices=list(video.indices),
-                           source_frames=video.source_frames, size_wh=video.size_wh,
-                           decode_s=time.perf_counter() - t0, key=ref.key)
+        return LoadedMedia(
+            kind="video",
+            frames=video.frames,
+            indices=list(video.indices),
+            source_frames=video.source_frames,
+            size_wh=video.size_wh,
+            decode_s=time.perf_counter() - t0,
+            key=ref.key,
+        )
     if ref.kind == "image":
         img = load_image(_require_path(ref))
-        return LoadedMedia(kind="image", image=img, size_wh=img.size, decode_s=time.perf_counter() - t0,
-                           key=ref.key)
+        return LoadedMedia(
+            kind="image", image=img, size_wh=img.size, decode_s=time.perf_counter() - t0, key=ref.key
+        )
     if ref.kind == "synthetic":
         if not ref.generator:
             raise MediaError(f"synthetic media ref has no generator name: {ref.model_dump()}")
@@ -140,9 +147,7 @@ def _check_generated(media: object, ref: MediaRef) -> None:
         raise MediaError(f"synthetic generator {name!r}: unknown media kind {media.kind!r}")
 
 
-def resolve_video_path(
-    directory: PathLike, stem: str, exts: Sequence[str] = VIDEO_EXTS
-) -> Path:
+def resolve_video_path(directory: PathLike, stem: str, exts: Sequence[str] = VIDEO_EXTS) -> Path:
     """Find ``directory/stem`` or ``directory/stem<ext>`` for the first extension that exists.
 
     Args:
@@ -186,8 +191,11 @@ class PreflightReport:
     def summary(self, limit: int = 5) -> str:
         """One human-readable paragraph naming the first ``limit`` problems of each kind."""
         parts = [f"preflight: {self.checked} media refs checked"]
-        for label, rows in (("missing", self.missing), ("unreadable", self.unreadable),
-                            ("unknown generator", self.unknown_generators)):
+        for label, rows in (
+            ("missing", self.missing),
+            ("unreadable", self.unreadable),
+            ("unknown generator", self.unknown_generators),
+        ):
             if rows:
                 shown = "; ".join(" ".join(str(x) for x in r) for r in rows[:limit])
                 more = f" (+{len(rows) - limit} more)" if len(rows) > limit else ""

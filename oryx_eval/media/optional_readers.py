@@ -67,8 +67,9 @@ class TorchcodecReader:
         _check_file(path)
         t0 = time.perf_counter()
         try:
-            dec = self._decoders.VideoDecoder(str(path), seek_mode="exact", num_ffmpeg_threads=0,
-                                              dimension_order="NHWC")
+            dec = self._decoders.VideoDecoder(
+                str(path), seek_mode="exact", num_ffmpeg_threads=0, dimension_order="NHWC"
+            )
             total = int(dec.metadata.num_frames)
             indices = uniform_indices(total, num_frames)
             batch = dec.get_frames_at(indices=indices)
@@ -126,6 +127,13 @@ def _result(
     frames: np.ndarray, indices: list[int], total: int, fps: float, backend: str, t0: float
 ) -> DecodedVideo:
     frames = np.ascontiguousarray(frames)  # (T, H, W, 3) uint8
-    return DecodedVideo(frames=frames, indices=indices, source_frames=total, fps=fps,
-                        size_wh=(int(frames.shape[2]), int(frames.shape[1])), mode="exact", backend=backend,
-                        stats={"total_s": time.perf_counter() - t0})
+    return DecodedVideo(
+        frames=frames,
+        indices=indices,
+        source_frames=total,
+        fps=fps,
+        size_wh=(int(frames.shape[2]), int(frames.shape[1])),
+        mode="exact",
+        backend=backend,
+        stats={"total_s": time.perf_counter() - t0},
+    )

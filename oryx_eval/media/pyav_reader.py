@@ -304,8 +304,12 @@ def _index(container: av.container.InputContainer, path: PathLike) -> KeyframeIn
     keyframes = np.flatnonzero(np.asarray(keys)[order]).astype(np.int64)
     _check_not_truncated(container, stream, pts, end, path)
     rate = stream.average_rate
-    return KeyframeIndex(pts=pts, keyframes=keyframes, fps=float(rate) if rate else 0.0,
-                         metadata_frames=int(stream.frames or 0))
+    return KeyframeIndex(
+        pts=pts,
+        keyframes=keyframes,
+        fps=float(rate) if rate else 0.0,
+        metadata_frames=int(stream.frames or 0),
+    )
 
 
 def _check_not_truncated(

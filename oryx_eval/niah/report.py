@@ -97,7 +97,8 @@ def _summary(records: list[SampleRecord], cells: dict[tuple[int, int], float]) -
     errors = [r.sample_id for r in records if r.error is not None]
     no_frames = [r.sample_id for r in records if r.error is None and not r.frames.indices]
     missed = [
-        r.sample_id for r in records
+        r.sample_id
+        for r in records
         if r.error is None and r.frames.indices and not covers(_needle_indices(r), r.frames.indices)
     ]
     by_depth: dict[int, list[float]] = defaultdict(list)

@@ -25,8 +25,13 @@ from oryx_eval.records import LoadedMedia, MediaRef, ReaderContext, Sample
 from oryx_eval.registry import DATASETS, GENERATORS
 
 GENERATOR = "niah_haystack"
-VIDEO_ENCODE: dict[str, Any] = {"gop": 8, "codec": "libx264", "pix_fmt": "yuv420p", "crf": 18,
-                                "preset": "ultrafast"}
+VIDEO_ENCODE: dict[str, Any] = {
+    "gop": 8,
+    "codec": "libx264",
+    "pix_fmt": "yuv420p",
+    "crf": 18,
+    "preset": "ultrafast",
+}
 """MP4 settings of ``video`` mode: a short GOP keeps seeking cheap; crf 18 keeps code words legible."""
 
 
@@ -115,7 +120,13 @@ def validate_args(
 
 
 def iter_frames(
-    *, seed: int, num_frames: int, depth: float, needle: str, needle_id: int, size_wh: Sequence[int],
+    *,
+    seed: int,
+    num_frames: int,
+    depth: float,
+    needle: str,
+    needle_id: int,
+    size_wh: Sequence[int],
     marker: bool = True,
 ) -> Iterator[np.ndarray]:
     """Yield the ``num_frames + k`` frames of one cell, uint8 ``(H, W, 3)`` each, in order.
@@ -137,7 +148,13 @@ def iter_frames(
 
 @GENERATORS.register(GENERATOR)
 def niah_haystack(
-    *, seed: int, num_frames: int, depth: float, needle: str, needle_id: int, size_wh: Sequence[int],
+    *,
+    seed: int,
+    num_frames: int,
+    depth: float,
+    needle: str,
+    needle_id: int,
+    size_wh: Sequence[int],
     marker: bool = True,
 ) -> LoadedMedia:
     """Redraw one cell's frames (``frames`` mode) from its ``MediaRef.params``.
@@ -155,11 +172,27 @@ def niah_haystack(
         ``LoadedMedia`` with frames uint8 ``(N + k, H, W, 3)`` and ``indices = range(N + k)``
         (``key`` and ``decode_s`` are left for the loader).
     """
-    frames = np.stack(list(iter_frames(seed=seed, num_frames=num_frames, depth=depth, needle=needle,
-                                       needle_id=needle_id, size_wh=size_wh, marker=marker)))
+    frames = np.stack(
+        list(
+            iter_frames(
+                seed=seed,
+                num_frames=num_frames,
+                depth=depth,
+                needle=needle,
+                needle_id=needle_id,
+                size_wh=size_wh,
+                marker=marker,
+            )
+        )
+    )
     total = frames.shape[0]
-    return LoadedMedia(kind="video", frames=frames, indices=list(range(total)), source_frames=total,
-                       size_wh=(int(size_wh[0]), int(size_wh[1])))
+    return LoadedMedia(
+        kind="video",
+        frames=frames,
+        indices=list(range(total)),
+        source_frames=total,
+        size_wh=(int(size_wh[0]), int(size_wh[1])),
+    )
 
 
 def _video_frame_count(path: Path) -> int:
@@ -232,8 +265,16 @@ def read_niah(
         Samples with id ``niah/n{N}/d{depth%}/{kind}/{replicate}``, target letter, 4 choices and
         metadata ``num_frames, depth, needle, needle_indices, mode, replicate``.
     """
-    validate_args(seed=seed, frame_counts=frame_counts, depths=depths, needles=needles, mode=mode,
-                  frame_size=frame_size, fps=fps, per_cell=per_cell)
+    validate_args(
+        seed=seed,
+        frame_counts=frame_counts,
+        depths=depths,
+        needles=needles,
+        mode=mode,
+        frame_size=frame_size,
+        fps=fps,
+        per_cell=per_cell,
+    )
     if mode == "video" and ctx.cache_dir is None:
         raise DatasetError(f"niah ({ctx.task}): mode 'video' needs a cache_dir to write MP4s into")
     samples = []
@@ -244,24 +285,38 @@ def read_niah(
                 for rep in range(per_cell):
                     nid = needle_id(n, pct, kind, rep)
                     spec = make_needle(kind, seed, nid)
-                    params = {"seed": seed, "num_frames": n, "depth": float(depth), "needle": kind,
-                              "needle_id": nid, "size_wh": [int(frame_size[0]), int(frame_size[1])],
-                              "marker": marker}
+                    params = {
+                        "seed": seed,
+                        "num_frames": n,
+                        "depth": float(depth),
+                        "needle": kind,
+                        "needle_id": nid,
+                        "size_wh": [int(frame_size[0]), int(frame_size[1])],
+                        "marker": marker,
+                    }
                     total = n + len(spec.items)
                     if mode == "frames":
                         ref = MediaRef(kind="synthetic", generator=GENERATOR, params=params)
                     else:
                         path = materialise_video(params, fps, Path(ctx.cache_dir))
                         ref = MediaRef(kind="video", path=str(path), num_frames=total)
-                    samples.append(Sample(
-                        id=f"niah/n{n}/d{pct}/{kind}/{rep}",
-                        task=ctx.task,
-                        media=[ref],
-                        question=spec.question,
-                        choices=list(spec.options),
-                        target=spec.answer,
-                        metadata={"num_frames": n, "depth": pct, "needle": kind,
-                                  "needle_indices": needle_positions(n, depth, len(spec.items)),
-                                  "total_frames": total, "mode": mode, "replicate": rep},
-                    ))
+                    samples.append(
+                        Sample(
+                            id=f"niah/n{n}/d{pct}/{kind}/{rep}",
+                            task=ctx.task,
+                            media=[ref],
+                            question=spec.question,
+                            choices=list(spec.options),
+                            target=spec.answer,
+                            metadata={
+                                "num_frames": n,
+                                "depth": pct,
+                                "needle": kind,
+                                "needle_indices": needle_positions(n, depth, len(spec.items)),
+                                "total_frames": total,
+                                "mode": mode,
+                                "replicate": rep,
+                            },
+                        )
+                    )
     return samples
