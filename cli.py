@@ -118,6 +118,9 @@ def run_cmd(
     disk_frame_cache: Annotated[
         bool, typer.Option(help="Keep decoded frames on disk for later runs.")
     ] = False,
+    frame_cache_gb: Annotated[
+        float, typer.Option(help="Memory budget of the decoded-frame cache (GiB).")
+    ] = 1.0,
 ) -> None:
     """Run tasks with a backend; writes results/<run_id>/{run.json,samples.jsonl}."""
     try:
@@ -129,6 +132,7 @@ def run_cmd(
             compressions=_split(compression), output_dir=output, run_id=run_id, resume=resume,
             retry_failed=retry_failed, limit=limit, seed=seed, frames=frames, max_failures=max_failures,
             workers=workers, share_media=share_media, cache_dir=cache_dir, disk_frame_cache=disk_frame_cache,
+            frame_cache_gb=frame_cache_gb,
         )  # fmt: skip
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -65,6 +65,8 @@ class RunOptions:
     share_media: bool = True
     cache_dir: Path = DEFAULT_CACHE
     disk_frame_cache: bool = False
+    frame_cache_gb: float = 1.0
+    """Memory budget of the decoded-frame LRU (0 disables it)."""
     progress: bool = True
 
 
@@ -342,7 +344,10 @@ def run(opts: RunOptions, on_progress: Callable[[int, int], None] | None = None)
     total = sum(len(g.samples) for g in todo) * len(opts.compressions)
 
     recorder = Recorder(shard)
-    frame_cache = FrameCache(disk_dir=opts.cache_dir / "frames" if opts.disk_frame_cache else None)
+    frame_cache = FrameCache(
+        max_bytes=int(opts.frame_cache_gb * (1 << 30)),
+        disk_dir=opts.cache_dir / "frames" if opts.disk_frame_cache else None,
+    )
     report = preflight([s for g in todo for s in g.samples])
     missing = {sid: path for sid, path in report.missing}
     backend = None

@@ -35,7 +35,7 @@ breakdowns: [[duration]]
 """
 
 
-def _frames(n: int, seed: int) -> list[np.ndarray]:
+def make_frames(n: int, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     base = rng.integers(0, 255, size=(48, 64, 3), dtype=np.uint8)
     return [np.roll(base, i, axis=1) for i in range(n)]
@@ -52,7 +52,7 @@ def make_task(root: Path, n_videos: int = 6, questions_per_video: int = 2, name:
     for v in range(n_videos):
         path = media / f"v{v}.mp4"
         if v != 2:
-            encode_video(_frames(12, v), path, fps=4, gop=4)
+            encode_video(make_frames(12, v), path, fps=4, gop=4)
         if v == 1:
             data = path.read_bytes()
             path.write_bytes(data[: len(data) // 3])

@@ -203,3 +203,25 @@ def test_two_ranks_equal_one_rank(mc_task: Path, tmp_path: Path) -> None:
         for m in load_run(out / "two").metrics
     }
     assert m1 == pytest.approx(m2)
+
+
+def test_resume_retry_failed_reruns_only_failures(mc_task: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = run(_opts(mc_task, out))
+    assert sum(r.error is not None for r in first.samples) == 4
+    from oryx_eval.media.encode import encode_video
+    from tests.oryx_eval.fixtures import make_frames
+
+    encode_video(
+        make_frames(12, 2), mc_task.parent / "videos" / "v2.mp4", fps=4, gop=4
+    )  # the missing video appears
+    again = run(_opts(mc_task, out, resume=True))
+    assert _comparable(again.samples) == _comparable(first.samples)  # plain resume: nothing to do
+    fixed = run(_opts(mc_task, out, resume=True, retry_failed=True))
+    by_id = {r.sample_id: r for r in fixed.samples}
+    assert len(fixed.samples) == 12 and by_id["v2q0"].error is None and by_id["v1q0"].error is not None
+    assert all(
+        by_id[k].output == r.output
+        for k, r in {r.sample_id: r for r in first.samples}.items()
+        if r.error is None
+    )
