@@ -69,6 +69,12 @@ class OryxConfig:
                 f"config.json: model_type {model_type!r} is not an Oryx model; "
                 f"expected one of {sorted(MODEL_TYPES)}"
             )
+        mml = cfg.get("modality_max_length")
+        if mml not in (None, "None"):  # the reference would truncate per modality instead of at max_length
+            raise ValueError(
+                f"config.json: modality_max_length {mml!r} (per-modality truncation) is not supported; "
+                "only tokenizer_model_max_length is"
+            )
         vis_over = dict(cfg.get("oryx_vision_config") or {})
         known = {f.name for f in fields(VisionConfig)}
         unknown = set(vis_over) - known

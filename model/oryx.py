@@ -5,9 +5,10 @@ images go through the ViT as two views (low-res ~384^2 area + native high-res), 
 go through the ViT frame-batched, then the dynamic compressor at 1x/4x/16x; the projector lays the visual
 sequence out with its learned markers; the one `<image>` placeholder (-200) of the ChatML prompt is replaced
 by that sequence; position ids are 0..L-1; the spliced sequence is limited to `tokenizer_model_max_length`.
-Generation is an explicit prefill + token-by-token decode loop (greedy or temperature/top-p sampling) so that
-each stage is timed and a shared prompt prefix (system + visual tokens) can be prefilled once and reused
-from a copy of the KV cache for several questions on the same media.
+Generation is an explicit prefill + token-by-token decode loop (greedy, or temperature/top-k/top-p sampling
+in transformers' order, over the tokenizer's vocabulary as the reference) so that each stage is timed and a
+shared prompt prefix (system + visual tokens) can be prefilled once and reused from a copy of the KV cache for
+several questions on the same media.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from model.llm import LLMAttention, build_llm
 from model.preprocess import POOL_SIDE, ImageResize, VideoResize, preprocess_image, preprocess_video
 from model.projector import Projector
 from model.prompt import DEFAULT_SYSTEM, IM_END, IMAGE_TOKEN_INDEX, build_prompt, tokenize_with_image
+from model.sampling import sampling_probs
 from model.vit import OryxViT
 
 
@@ -41,6 +43,9 @@ class GenerationConfig:
     max_new_tokens: int = 16
     temperature: float = 0.0
     top_p: float | None = None  # nucleus mass kept when sampling; None = all
+    # tokens kept when sampling; 50 = the transformers 4.x GenerationConfig default that the reference's
+    # HF `generate` applies (its lmms-eval wrappers never set top_k); None = all
+    top_k: int | None = 50
     seed: int = 0  # seeds the sampling generator (unused when greedy)
     system_prompt: str = DEFAULT_SYSTEM
     on_overflow: Literal["error", "truncate"] = "error"  # spliced sequence longer than config.max_length
@@ -52,6 +57,8 @@ class GenerationConfig:
             raise ValueError(f"GenerationConfig.temperature must be >= 0, got {self.temperature}")
         if self.top_p is not None and not 0 < self.top_p <= 1:
             raise ValueError(f"GenerationConfig.top_p must be in (0, 1], got {self.top_p}")
+        if self.top_k is not None and self.top_k < 1:
+            raise ValueError(f"GenerationConfig.top_k must be >= 1 or None, got {self.top_k}")
         if self.on_overflow not in ("error", "truncate"):
             raise ValueError(
                 f"GenerationConfig.on_overflow must be 'error' or 'truncate', got {self.on_overflow!r}"
@@ -123,14 +130,10 @@ class VisualSequence:
 
 
 def sample_next(logits: Tensor, gen: GenerationConfig, generator: torch.Generator | None) -> int:
-    """Next token from `(V,)` logits: argmax when greedy, else temperature + top-p sampling."""
+    """Next token from `(V,)` logits: argmax when greedy, else a draw from `sampling_probs`."""
     if gen.temperature == 0:
         return int(logits.argmax())
-    probs = torch.softmax(logits.float() / gen.temperature, dim=-1)  # (V,)
-    if gen.top_p is not None and gen.top_p < 1:
-        sp, si = probs.sort(descending=True)
-        keep = (sp.cumsum(0) - sp) < gen.top_p  # mass before each token; the top token is always kept
-        probs = torch.zeros_like(probs).scatter(0, si[keep], sp[keep])
+    probs = sampling_probs(logits, gen.temperature, gen.top_k, gen.top_p)  # (V,)
     return int(torch.multinomial(probs, 1, generator=generator))
 
 
@@ -162,6 +165,9 @@ class OryxModel(nn.Module):
         self.mm_projector = Projector(config.projector)
         self.llm = build_llm(config, llm_attn)
         self.stop_ids = self._stop_ids()
+        # The reference's loader calls `resize_token_embeddings(len(tokenizer))`, which cuts the LM head to
+        # the tokenizer's length (Qwen2: 152064 -> 151646 rows), so padding rows can never be generated.
+        self.vocab_limit: int | None = len(tokenizer) if tokenizer is not None else None
 
     def _stop_ids(self) -> frozenset[int]:
         eos = self.config.llm.get("eos_token_id")
@@ -262,7 +268,7 @@ class OryxModel(nn.Module):
         out = self.llm(
             inputs_embeds=embeds[None], position_ids=pos, cache=cache, use_cache=True, logits_to_keep=1
         )
-        return out.logits[0, -1]
+        return out.logits[0, -1, : self.vocab_limit]  # (V,), V = tokenizer length as in the reference
 
     def _decode(self, logits: Tensor, cache: DynamicCache, pos: int, gen: GenerationConfig) -> list[int]:
         """Token-by-token decoding from the logits after the prompt; stops at a stop id or max_new_tokens."""
@@ -282,7 +288,7 @@ class OryxModel(nn.Module):
                 cache=cache,
                 use_cache=True,
             )
-            logits, pos = step.logits[0, -1], pos + 1
+            logits, pos = step.logits[0, -1, : self.vocab_limit], pos + 1
 
     def _fit(
         self, ids: list[int], visual: VisualSequence | None, gen: GenerationConfig

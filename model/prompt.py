@@ -25,7 +25,7 @@ def build_prompt(question: str, has_media: bool, system: str = DEFAULT_SYSTEM) -
     Args:
         question: user text.
         has_media: whether an image or video goes with the prompt.
-        system: system message.
+        system: system message; "" omits the system turn (the reference's CHATML rule).
 
     Returns:
         `<|im_start|>system\\n{system}<|im_end|>\\n<|im_start|>user\\n[<image>\\n]{question}<|im_end|>\\n`
@@ -42,7 +42,8 @@ def build_prompt(question: str, has_media: bool, system: str = DEFAULT_SYSTEM) -
     if n and not has_media:
         raise ValueError(f"prompt holds '{IMAGE_TOKEN}' but no image or video was given")
     user = question if (n or not has_media) else f"{IMAGE_TOKEN}\n{question}"
-    return f"{IM_START}system\n{system}{IM_END}\n{IM_START}user\n{user}{IM_END}\n{IM_START}assistant\n"
+    head = f"{IM_START}system\n{system}{IM_END}\n" if system else ""
+    return f"{head}{IM_START}user\n{user}{IM_END}\n{IM_START}assistant\n"
 
 
 def tokenize_with_image(prompt: str, tokenizer: Any) -> list[int]:

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 import torch
 from transformers import LlamaForCausalLM, Qwen2ForCausalLM
+from transformers.generation.logits_process import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
 from model import (
     GenerationConfig,
@@ -19,6 +20,7 @@ from model import (
 )
 from model.oryx import sample_next
 from model.prompt import IMAGE_TOKEN_INDEX, build_prompt, tokenize_with_image
+from model.sampling import sampling_probs
 from model.tokens import count_vit_patches
 
 QUESTIONS = ["What color is the ball?", "How many people appear in the first frame?", "Describe the scene."]
@@ -28,6 +30,7 @@ def _hf_copy(m: OryxModel) -> torch.nn.Module:
     cls = Qwen2ForCausalLM if m.config.llm_kind == "qwen2" else LlamaForCausalLM
     hf = cls(m.llm.config)
     hf.load_state_dict(m.llm.state_dict())
+    hf.resize_token_embeddings(len(m.tokenizer))  # as the reference's load_pretrained_model does
     return hf.eval()
 
 
@@ -168,6 +171,45 @@ def test_bad_arguments(tiny_model) -> None:  # noqa: ANN001
         GenerationConfig(max_new_tokens=0)
     with pytest.raises(ValueError, match="top_p"):
         GenerationConfig(top_p=0.0)
+    with pytest.raises(ValueError, match="top_k"):
+        GenerationConfig(top_k=0)
+
+
+def test_sampling_probs_equal_transformers_warpers() -> None:
+    # the reference samples through transformers generate: temperature, top-k (default 50), top-p, softmax
+    assert GenerationConfig().top_k == 50
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(300, generator=g) * 3
+    for t, k, p in [(0.2, 50, None), (1.0, 50, 0.8), (0.7, None, 0.5), (1.3, 7, None), (0.5, 400, 0.9)]:
+        warpers = [TemperatureLogitsWarper(t)]
+        warpers += [TopKLogitsWarper(k)] if k is not None else []
+        warpers += [TopPLogitsWarper(p)] if p is not None else []
+        scores = logits[None].clone()
+        for w in warpers:
+            scores = w(torch.zeros(1, 1, dtype=torch.long), scores)
+        ref = torch.softmax(scores, dim=-1)[0]
+        torch.testing.assert_close(sampling_probs(logits, t, k, p), ref, rtol=1e-5, atol=1e-7)
+    assert int((sampling_probs(logits, 0.2, 50, None) > 0).sum()) == 50
+
+
+def test_padding_rows_of_the_lm_head_are_never_generated(fresh_model) -> None:  # noqa: ANN001
+    # the reference shrinks the LM head to len(tokenizer); make the padding rows win if they were scored
+    m = fresh_model
+    n_tok = len(m.tokenizer)
+    assert m.llm.get_output_embeddings().weight.shape[0] > n_tok  # the tiny vocab is padded, like Qwen2
+    plain = m.generate("Tell a story.", None, gen=GenerationConfig(max_new_tokens=6)).token_ids
+
+    def boost(_mod, _inp, out):  # noqa: ANN001, ANN202
+        out[..., n_tok:] += 1e4
+        return out
+
+    handle = m.llm.get_output_embeddings().register_forward_hook(boost)
+    try:
+        greedy = m.generate("Tell a story.", None, gen=GenerationConfig(max_new_tokens=6)).token_ids
+        hot = m.generate("Tell a story.", None, gen=GenerationConfig(max_new_tokens=6, temperature=2.0))
+    finally:
+        handle.remove()
+    assert greedy == plain and max(hot.token_ids) < n_tok
 
 
 def test_splice_ranges_equal_slices_of_the_full_sequence(tiny_model, make_frames) -> None:  # noqa: ANN001

@@ -24,6 +24,13 @@ def test_rendering_text_only_and_custom_system() -> None:
     )
 
 
+def test_empty_system_omits_the_system_turn() -> None:
+    # the reference's CHATML rule: `"" if system == "" else system + sep + "\n"`
+    assert build_prompt("Hi", has_media=True, system="") == (
+        "<|im_start|>user\n<image>\nHi<|im_end|>\n<|im_start|>assistant\n"
+    )
+
+
 def test_existing_placeholder_stays_in_place() -> None:
     p = build_prompt("Look: <image>\nnow answer.", has_media=True)
     assert "<|im_start|>user\nLook: <image>\nnow answer.<|im_end|>" in p
