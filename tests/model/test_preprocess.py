@@ -143,3 +143,15 @@ def test_video_bad_inputs(make_frames) -> None:  # noqa: ANN001
         preprocess_video([])
     with pytest.raises(ValueError, match="differ in size"):
         preprocess_video([Image.new("RGB", (64, 64)), Image.new("RGB", (64, 32))])
+
+
+def test_normalisation_is_bit_exact_with_the_clip_processor_path() -> None:
+    # the reference's CLIPImageProcessor: uint8 * (1/255) in float64, cast to float32, then (x - 0.5) / 0.5
+    # in float32; checked for every byte value on the image and the video path (32 x 32: no resize)
+    u = np.tile(np.arange(256, dtype=np.uint8).reshape(16, 16), (2, 2))
+    rgb = np.stack([u, u[::-1], u.T], axis=-1)  # (32, 32, 3)
+    x = (rgb.astype(np.float64) * (1 / 255)).astype(np.float32)
+    ref = torch.from_numpy(((x - np.float32(0.5)) / np.float32(0.5)).transpose(2, 0, 1).copy())
+    spec = VideoResize(min_side=0, max_side=4096, stride=32)
+    torch.testing.assert_close(preprocess_video(rgb[None], spec, 4)[0], ref, rtol=0, atol=0)
+    torch.testing.assert_close(preprocess_image(Image.fromarray(rgb)).high, ref, rtol=0, atol=0)
