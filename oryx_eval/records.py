@@ -65,6 +65,8 @@ class GenerationSettings(_Frozen):
     max_new_tokens: int = 16
     temperature: float = 0.0
     """0 means greedy."""
+    top_k: int | None = 50
+    """Sampling only: keep the k most likely tokens (50 = the transformers default the reference used)."""
     top_p: float | None = None
     seed: int = 0
 

@@ -130,8 +130,8 @@ class OryxBackend:
     def _gen_config(self, req: Request) -> Any:
         g = req.generation
         return self._oryx.GenerationConfig(
-            max_new_tokens=g.max_new_tokens, temperature=g.temperature, top_p=g.top_p, seed=g.seed,
-            on_overflow=self.on_overflow,
+            max_new_tokens=g.max_new_tokens, temperature=g.temperature, top_k=g.top_k, top_p=g.top_p,
+            seed=g.seed, on_overflow=self.on_overflow,
         )  # fmt: skip
 
     def generate(self, requests: list[Request]) -> list[Generation]:
