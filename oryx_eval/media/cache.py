@@ -3,9 +3,16 @@
 Decoding dominates video-eval cost on CPU (benchmarks.md §7: "cache decoded frames per (video, sampler, N)
 and decode in a worker pool ahead of the GPU"). Entries are keyed by the file's identity (absolute path +
 size + mtime_ns, or a content hash) and every setting that changes the frames: frame count, sampling mode,
-backend and output size. Disk entries are ``<digest>.npy`` (frames) + ``<digest>.json`` (indices and
-metadata), each written to a temporary file and renamed into place, the JSON last, so a reader never sees
-a half-written entry. All methods are thread-safe; concurrent loads of one key decode it once.
+backend and output size. Disk entries are ``<digest>.npy`` (frames, uncompressed) + ``<digest>.json``
+(indices, metadata, file size and an XXH3-128 digest of the frame bytes), each written to a temporary file
+and renamed into place, the JSON last, so a reader never sees a half-written entry.
+
+A disk hit memory-maps the ``.npy`` read-only (no copy, no allocation) and is served only after its size,
+header (shape, dtype) and the XXH3-128 of every frame byte match the JSON (~10 GB/s; the hash pass also
+pages the data in, so the served array costs nothing more to read); anything else is logged and decoded
+again. Published files are never modified in place (replaced by rename), so a mapped entry cannot change
+under a reader; do not truncate or rewrite cache files in place while a process uses them (deleting is
+fine). All methods are thread-safe; concurrent loads of one key decode it once.
 """
 
 from __future__ import annotations
@@ -21,9 +28,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import numpy as np
+import xxhash
 
 from oryx_eval.errors import MediaError
 from oryx_eval.media.video import DecodedVideo, PathLike
@@ -33,7 +41,7 @@ log = logging.getLogger(__name__)
 
 Identity = Literal["stat", "content"]
 CacheSource = Literal["memory", "disk", "decoded"]
-_FORMAT = 1  # bump when the on-disk layout changes
+_FORMAT = 2  # bump when the on-disk layout changes
 
 
 @dataclass(frozen=True)
@@ -202,6 +210,15 @@ class FrameCache:
     def _write_disk(self, key: CacheKey, video: DecodedVideo) -> None:
         assert self.disk_dir is not None
         digest = key.digest
+        frames = np.ascontiguousarray(video.frames)  # (T, H, W, 3) uint8
+        npy_bytes = 0
+
+        def save(f: BinaryIO) -> None:
+            nonlocal npy_bytes
+            np.save(f, frames, allow_pickle=False)
+            npy_bytes = f.tell()
+
+        _atomic_write(self.disk_dir / f"{digest}.npy", save)
         meta = {
             "format": _FORMAT,
             "key": asdict(key),
@@ -211,23 +228,36 @@ class FrameCache:
             "size_wh": list(video.size_wh),
             "mode": video.mode,
             "backend": video.backend,
-            "shape": list(video.frames.shape),
+            "shape": list(frames.shape),
+            "npy_bytes": npy_bytes,
+            "xxh3_128": _frames_digest(frames),
         }
-        _atomic_write(self.disk_dir / f"{digest}.npy", lambda f: np.save(f, video.frames, allow_pickle=False))
         _atomic_write(self.disk_dir / f"{digest}.json", lambda f: f.write(json.dumps(meta).encode()))
 
     def _read_disk(self, key: CacheKey) -> DecodedVideo | None:
         assert self.disk_dir is not None
         meta_path = self.disk_dir / f"{key.digest}.json"
         npy_path = self.disk_dir / f"{key.digest}.npy"
-        if not meta_path.is_file():
-            return None
         try:
-            meta = json.loads(meta_path.read_text())
-            frames = np.load(npy_path, allow_pickle=False)
-            problem = _check_entry(meta, frames, key)
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            problem = f"{type(e).__name__}: {e}"
+            raw = meta_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raw, problem = None, f"{type(e).__name__}: {e}"
+        frames: np.ndarray | None = None
+        if raw is not None:
+            try:
+                meta = json.loads(raw)
+                problem = _check_meta(meta, key)
+                if problem is None:
+                    size = npy_path.stat().st_size
+                    if size != meta["npy_bytes"]:
+                        problem = f"frame file is {size} bytes, {meta['npy_bytes']} recorded (truncated?)"
+                if problem is None:
+                    frames = np.load(npy_path, mmap_mode="r", allow_pickle=False)  # (T, H, W, 3) mapped
+                    problem = _check_frames(meta, frames)
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                problem = f"{type(e).__name__}: {e}"
         if problem is not None:
             # A bad entry is reported and re-decoded (then overwritten), never served.
             log.warning(
@@ -239,9 +269,9 @@ class FrameCache:
             with self._lock:
                 self.stats.bad_disk_entries += 1
             return None
-        frames.flags.writeable = False
+        assert frames is not None
         return DecodedVideo(
-            frames=frames,
+            frames=frames.view(np.ndarray),  # plain read-only array over the mapping
             indices=[int(i) for i in meta["indices"]],
             source_frames=int(meta["source_frames"]),
             fps=float(meta["fps"]),
@@ -291,20 +321,35 @@ class FrameCache:
                     self._key_locks[digest] = (lock, users - 1)
 
 
-def _check_entry(meta: dict, frames: np.ndarray, key: CacheKey) -> str | None:
-    """Why a disk entry does not match its key, or ``None`` when it is usable."""
+def _frames_digest(frames: np.ndarray) -> str:
+    """XXH3-128 (hex) of a C-contiguous frame array's bytes, in memory order."""
+    if not frames.flags.c_contiguous:
+        raise ValueError("frame array is not C-contiguous")
+    return xxhash.xxh3_128_hexdigest(frames.reshape(-1).view(np.uint8))
+
+
+def _check_meta(meta: dict, key: CacheKey) -> str | None:
+    """Why a disk entry's JSON does not belong to ``key``, or ``None``."""
     if meta.get("format") != _FORMAT:
         return f"format {meta.get('format')} != {_FORMAT}"
     if meta.get("key") != json.loads(json.dumps(asdict(key))):
         return "key mismatch (hash collision or edited file)"
-    if list(frames.shape) != meta.get("shape") or frames.dtype != np.uint8:
-        return f"frames {frames.dtype} {list(frames.shape)} != recorded uint8 {meta.get('shape')}"
-    if len(meta["indices"]) != frames.shape[0]:
-        return f"{len(meta['indices'])} indices for {frames.shape[0]} frames"
+    if len(meta["indices"]) != meta["shape"][0]:
+        return f"{len(meta['indices'])} indices for {meta['shape'][0]} frames"
     return None
 
 
-def _atomic_write(dest: Path, write: Callable) -> None:
+def _check_frames(meta: dict, frames: np.ndarray) -> str | None:
+    """Why the mapped frames differ from what the JSON recorded (header, then every byte), or ``None``."""
+    if list(frames.shape) != meta["shape"] or frames.dtype != np.uint8:
+        return f"frames {frames.dtype} {list(frames.shape)} != recorded uint8 {meta['shape']}"
+    digest = _frames_digest(frames)
+    if digest != meta["xxh3_128"]:
+        return f"frame bytes hash {digest} != recorded {meta['xxh3_128']} (corrupt data)"
+    return None
+
+
+def _atomic_write(dest: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write via a temporary file in the same directory, then rename over ``dest``."""
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     try:

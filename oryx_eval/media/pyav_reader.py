@@ -209,6 +209,7 @@ def _decode_runs(
     pts_to_idx = {int(p): i for i, p in enumerate(index.pts)}
     seeks = 0
     decoded = 0
+    convert_s = 0.0  # RGB conversion + copy into the output, wanted frames only
     for start, targets in runs:
         # After a seek the demuxer may land later than asked (index by dts, open GOPs): step back a keyframe.
         kpos = int(np.searchsorted(index.keyframes, start, side="left"))
@@ -242,12 +243,15 @@ def _decode_runs(
             if idx == target:
                 if frame.is_corrupt:
                     raise MediaError(f"{path}: frame {target} decoded with errors (corrupt data)")
+                c0 = time.perf_counter()
                 rgb = _to_rgb(frame, size_wh)  # (H, W, 3)
                 if frames is None:
                     frames = np.empty((len(wanted), *rgb.shape), np.uint8)
                 elif rgb.shape != frames.shape[1:]:
                     raise MediaError(f"{path}: frame {target} is {rgb.shape}, others {frames.shape[1:]}")
-                frames[rows[target]] = rgb
+                for row in rows[target]:  # plain row copies (a list index takes numpy's slow fancy path)
+                    frames[row] = rgb
+                convert_s += time.perf_counter() - c0
                 target = next(pending, None)
                 if target is None:
                     break
@@ -256,7 +260,8 @@ def _decode_runs(
             item = next(outputs, None)
             decoded += item is not None
     assert frames is not None  # every run has >= 1 target, each either stored or raised
-    return frames, {"seeks": float(seeks), "decoded_frames": float(decoded), "runs": float(len(runs))}
+    stats = {"seeks": float(seeks), "decoded_frames": float(decoded), "runs": float(len(runs))}
+    return frames, {**stats, "convert_s": convert_s}
 
 
 def _frames(

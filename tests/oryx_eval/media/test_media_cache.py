@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -110,22 +112,79 @@ def test_disk_cache_survives_a_new_cache_object(clip: Path, tmp_path: Path) -> N
     assert second.get_or_load(second.key(clip, EXACT, 8), lambda: reader.load(clip, 8))[1] == "memory"
 
 
+def _flip_middle_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one bit of frame data; size and header unchanged
+    path.write_bytes(bytes(data))
+
+
+def _swap_first_frames(path: Path) -> None:
+    arr = np.load(path)
+    arr[[0, 1]] = arr[[1, 0]]  # same bytes, other order: a checksum of the bag of bytes would miss it
+    np.save(path, arr)
+
+
+def _reshape_header(path: Path) -> None:
+    arr = np.load(path)
+    np.save(path, arr.reshape(arr.shape[0] * 2, arr.shape[1] // 2, *arr.shape[2:]))  # same size, new header
+
+
+def _old_format_json(path: Path) -> None:
+    json_path = path.with_suffix(".json")
+    meta = json.loads(json_path.read_text())
+    meta["format"] = 1
+    json_path.write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.write_bytes(p.read_bytes()[:1000]),  # truncated array file
+        lambda p: p.write_bytes(p.read_bytes() + b"\0" * 64),  # trailing garbage
+        _flip_middle_byte,
+        _swap_first_frames,
+        _reshape_header,
+        lambda p: p.unlink(),  # JSON without its frames
+        lambda p: p.with_suffix(".json").write_text("{not json"),
+        _old_format_json,
+    ],
+    ids=["truncated", "appended", "bit_flip", "frames_swapped", "header", "npy_gone", "bad_json", "format_1"],
+)
 def test_bad_disk_entry_is_reported_and_redecoded(
-    clip: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    clip: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, damage: Callable[[Path], object]
 ) -> None:
     reader = CountingReader()
     cache = FrameCache(disk_dir=tmp_path / "frames")
     key = cache.key(clip, EXACT, 8)
     good, _ = cache.get_or_load(key, lambda: reader.load(clip, 8))
     npy = tmp_path / "frames" / f"{key.digest}.npy"
-    npy.write_bytes(npy.read_bytes()[:1000])  # truncated array file
+    damage(npy)
     fresh = FrameCache(disk_dir=tmp_path / "frames")
     with caplog.at_level(logging.WARNING, logger="oryx_eval.media.cache"):
         again, src = fresh.get_or_load(key, lambda: reader.load(clip, 8))
     assert src == "decoded" and reader.calls == 2 and fresh.stats.bad_disk_entries == 1
     assert "unusable" in caplog.text
     np.testing.assert_array_equal(again.frames, good.frames)
-    assert FrameCache(disk_dir=tmp_path / "frames").get(key) is not None  # rewritten whole
+    rewritten = FrameCache(disk_dir=tmp_path / "frames").get(key)  # rewritten whole
+    assert rewritten is not None
+    np.testing.assert_array_equal(rewritten.frames, good.frames)
+
+
+def test_disk_hit_is_a_read_only_mapping_of_the_entry(clip: Path, tmp_path: Path) -> None:
+    cache = FrameCache(disk_dir=tmp_path / "frames")
+    key = cache.key(clip, EXACT, 8)
+    decoded, _ = cache.get_or_load(key, lambda: PyAVReader().read(clip, EXACT, 8))
+    meta = json.loads((tmp_path / "frames" / f"{key.digest}.json").read_text())
+    assert meta["shape"] == list(decoded.frames.shape) and len(meta["xxh3_128"]) == 32
+    hit = FrameCache(disk_dir=tmp_path / "frames").get(key)
+    assert hit is not None and type(hit.frames) is np.ndarray and hit.frames.dtype == np.uint8
+    assert not hit.frames.flags.writeable and not hit.frames.flags.owndata  # a view of the mapped file
+    with pytest.raises(ValueError):
+        hit.frames[0, 0, 0, 0] = 1
+    np.testing.assert_array_equal(hit.frames, decoded.frames)
+    # Re-publishing the entry (rename over it) leaves an array already served intact.
+    cache.put(key, PyAVReader().read(clip, EXACT, 8, size_wh=(48, 32)))
+    np.testing.assert_array_equal(hit.frames, decoded.frames)
 
 
 def test_memory_is_bounded_by_bytes_lru(clip: Path) -> None:
