@@ -81,6 +81,15 @@ def test_exact_reader_seeks_and_decodes_only_what_the_plan_needs(clips: dict[str
     assert out.stats["seeks"] == 4
     assert bound <= out.stats["decoded_frames"] <= bound + 4  # at most the pipeline's first frame per seek
     assert out.stats["decoded_frames"] < 60
+    assert 0 <= out.stats["convert_s"] <= out.stats["total_s"]
+
+
+@pytest.mark.parametrize("thread_type", ["AUTO", "FRAME", "SLICE", "NONE"])
+def test_decoder_threading_does_not_change_frames(
+    clips: dict[str, Path], refs: dict[str, np.ndarray], thread_type: str
+) -> None:
+    out = PyAVReader(thread_type).read(clips["gop10"], EXACT, 16)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(out.frames, refs["gop10"][out.indices])
 
 
 def test_plan_segments_seeks_only_when_the_keyframe_is_ahead() -> None:
