@@ -152,9 +152,7 @@ def check_names(spec: TaskSpec) -> None:
         _check_args(R.METRICS, m.name, m.args, f"metrics[{i}]", skip=1)
     for i, r in enumerate(spec.reports):
         _check_args(R.REPORTS, r.name, r.args, f"reports[{i}]", skip=3)
-    extra = spec.prompt.fields() - PROMPT_FIELDS
-    if extra and spec.dataset.reader == "":  # metadata fields are checked per sample at render time
-        raise ValueError(f"prompt.template: unknown fields {sorted(extra)}")
+    # template fields beyond PROMPT_FIELDS name sample metadata: checked against the samples before any work
 
 
 def load_task(path: str | Path) -> TaskSpec:
