@@ -225,3 +225,13 @@ def test_resume_retry_failed_reruns_only_failures(mc_task: Path, tmp_path: Path)
         for k, r in {r.sample_id: r for r in first.samples}.items()
         if r.error is None
     )
+
+
+def test_unknown_template_field_fails_before_the_backend(mc_task: Path, tmp_path: Path) -> None:
+    from oryx_eval.errors import TaskConfigError
+
+    mc_task.write_text(mc_task.read_text().replace("{question}", "{question} {colour}"))
+    CALLS.clear()
+    with pytest.raises(TaskConfigError, match=r"prompt.template.*colour"):
+        run(_opts(mc_task, tmp_path / "out", backend="test-recording"))
+    assert CALLS == []
