@@ -267,13 +267,12 @@ class _Session:
             gens = self.backend.generate(reqs)
             if len(gens) != len(reqs):
                 raise BackendError(f"backend returned {len(gens)} results for {len(reqs)} requests")
-            decode_s = sum(m.decode_s for m in media)
+            # the group's decode is split evenly over its samples, as OryxModel splits the shared encoding
+            decode_s = sum(m.decode_s for m in media) / len(ss)
             frames = _frames_info(media)
-            for i, (s, gen) in enumerate(zip(ss, gens, strict=True)):
-                lat = gen.latency_s.model_copy()
-                if i == 0:  # the group's decode is charged to its first sample in each setting
-                    lat.decode = decode_s
-                    lat.total += decode_s
+            for s, gen in zip(ss, gens, strict=True):
+                lat = gen.latency_s.model_copy(update={"decode": decode_s})
+                lat.total += decode_s
                 r = SampleRecord(
                     sample_id=s.id, task=spec.name, compression=comp, compression_used=gen.compression,
                     prompt=prompts[s.id], output=gen.text, target=s.target, tokens=gen.tokens, latency_s=lat,
