@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT
 from oryx_eval.errors import OryxEvalError, RunFailedError
 from oryx_eval.results import RunRecord, load_run
 from oryx_eval.runner import DEFAULT_CACHE, RunOptions, run
@@ -59,6 +60,16 @@ def _model_args(model_path: str | None, dtype: str | None, device: str | None, a
         k, v = item.split("=", 1)
         args[k.strip()] = yaml.safe_load(v)
     return args
+
+
+def _data_dirs(items: list[str]) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise OryxEvalError(f"--data {item!r}: expected NAME=DIR (e.g. videomme=/data/Video-MME)")
+        out[name.strip()] = Path(path.strip())
+    return out
 
 
 def _fmt(x: float, nd: int = 3) -> str:
@@ -115,6 +126,12 @@ def run_cmd(
     cache_dir: Annotated[
         Path, typer.Option(help="Cache for tiny checkpoints, generated data, frames.")
     ] = DEFAULT_CACHE,
+    data_root: Annotated[
+        Path, typer.Option(help="Root of the benchmarks' data folders (one subfolder per benchmark).")
+    ] = DEFAULT_DATA_ROOT,
+    data: Annotated[
+        list[str], typer.Option("--data", help="Override one benchmark's data folder: NAME=DIR.")
+    ] = [],  # noqa: B006
     disk_frame_cache: Annotated[
         bool, typer.Option(help="Keep decoded frames on disk for later runs.")
     ] = False,
@@ -131,7 +148,8 @@ def run_cmd(
             backend_args=_model_args(model_path, dtype, device, attn, model_arg),
             compressions=_split(compression), output_dir=output, run_id=run_id, resume=resume,
             retry_failed=retry_failed, limit=limit, seed=seed, frames=frames, max_failures=max_failures,
-            workers=workers, share_media=share_media, cache_dir=cache_dir, disk_frame_cache=disk_frame_cache,
+            workers=workers, share_media=share_media, cache_dir=cache_dir, data_root=data_root,
+            data_dirs=_data_dirs(data), disk_frame_cache=disk_frame_cache,
             frame_cache_gb=frame_cache_gb,
         )  # fmt: skip
         with Progress(

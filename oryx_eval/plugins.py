@@ -9,8 +9,8 @@ BUILTIN_MODULES = (
     "oryx_eval.scoring.extract",
     "oryx_eval.scoring.scorers",
     "oryx_eval.scoring.metrics",
-    "oryx_eval.niah.task",
-    "oryx_eval.niah.report",
+    "oryx_eval.benchmarks.niah.task",
+    "oryx_eval.benchmarks.niah.report",
     "oryx_eval.backends.oryx",
     "oryx_eval.backends.testing",
 )

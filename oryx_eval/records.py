@@ -199,3 +199,6 @@ class ReaderContext:
     """The task's ``dataset.source`` block (``schema.SourceSpec``) or ``None``."""
     cache_dir: Any = None
     """A writable directory (``pathlib.Path``) for materialised inputs (e.g. generated MP4s)."""
+    data_dir: Any = None
+    """The benchmark's local data folder (``pathlib.Path``) resolved from ``--data-root``/``--data`` for
+    the task's ``dataset.data`` name, or ``None`` when the task names none."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from oryx_eval import distributed as D
+from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT, resolve_data_dir
 from oryx_eval.errors import BackendError, DatasetError, OryxEvalError, RunFailedError, TaskConfigError
 from oryx_eval.media.cache import FrameCache
 from oryx_eval.media.loader import load_media, preflight
@@ -64,6 +65,10 @@ class RunOptions:
     """Groups decoded ahead of the backend (0: decode synchronously, no overlap)."""
     share_media: bool = True
     cache_dir: Path = DEFAULT_CACHE
+    data_root: Path = DEFAULT_DATA_ROOT
+    """Root of the benchmarks' local data folders (one subfolder per ``dataset.data`` name)."""
+    data_dirs: dict[str, Path] = field(default_factory=dict)
+    """Per-benchmark overrides of ``data_root / name`` (``--data NAME=DIR``)."""
     disk_frame_cache: bool = False
     frame_cache_gb: float = 1.0
     """Memory budget of the decoded-frame LRU (0 disables it)."""
@@ -102,10 +107,17 @@ def build_backend(name: str, args: dict[str, Any], cache_dir: Path) -> Any:
     return factory(**args)
 
 
-def read_task_samples(spec: TaskSpec, task_file: Path, cache_dir: Path, limit: int | None) -> list[Sample]:
+def read_task_samples(
+    spec: TaskSpec, task_file: Path, cache_dir: Path, limit: int | None, data_dir: Path | None = None
+) -> list[Sample]:
     """Samples of one task (unique ids, prompt fields checked) before any model work."""
     reader = DATASETS.get(spec.dataset.reader)
-    ctx = ReaderContext(task=spec.name, source=spec.dataset.source, cache_dir=cache_dir / "data" / spec.name)
+    ctx = ReaderContext(
+        task=spec.name,
+        source=spec.dataset.source,
+        cache_dir=cache_dir / "data" / spec.name,
+        data_dir=data_dir,
+    )
     ctx.cache_dir.mkdir(parents=True, exist_ok=True)
     try:
         samples = list(reader(ctx, **spec.dataset.args))
@@ -327,7 +339,12 @@ def run(opts: RunOptions, on_progress: Callable[[int, int], None] | None = None)
     run_dir = _prepare_dir(opts, dist, identity)
     shard = run_dir / (SAMPLES_FILE if dist.world == 1 else f"samples.rank{dist.rank}.jsonl")
 
-    task_samples = {n: read_task_samples(specs[n], files[n], opts.cache_dir, opts.limit) for n in specs}
+    data_dirs = {
+        n: resolve_data_dir(s.dataset.data, opts.data_root, opts.data_dirs) for n, s in specs.items()
+    }
+    task_samples = {
+        n: read_task_samples(specs[n], files[n], opts.cache_dir, opts.limit, data_dirs[n]) for n in specs
+    }
     groups = schedule(task_samples, opts.share_media)
     mine = [g for g in groups if g.order % dist.world == dist.rank]
 
@@ -357,6 +374,7 @@ def run(opts: RunOptions, on_progress: Callable[[int, int], None] | None = None)
         "options": {
             k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items() if k not in ("progress",)
         },
+        "data_dirs": {n: (str(d) if d else None) for n, d in data_dirs.items()},
         "world_size": dist.world,
         **provenance(),
     }

@@ -61,6 +61,8 @@ class DatasetSpec(_Strict):
     """Which registered reader builds the samples, from which source, with which arguments."""
 
     reader: str
+    data: str | None = None
+    """Data folder name under ``--data-root`` (e.g. ``videomme``); the reader gets it as ``ctx.data_dir``."""
     source: SourceSpec | None = None
     args: dict[str, Any] = Field(default_factory=dict)
 

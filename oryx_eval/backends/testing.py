@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from oryx_eval.niah.needles import read_marker
+from oryx_eval.benchmarks.niah.needles import read_marker
 from oryx_eval.records import Generation, Latency, LoadedMedia, Request, TokenCounts
 from oryx_eval.registry import BACKENDS
 

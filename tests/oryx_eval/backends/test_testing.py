@@ -10,7 +10,7 @@ from PIL import Image
 
 from oryx_eval.backends.base import Backend
 from oryx_eval.backends.testing import BlindBackend, FailBackend, FixedCostBackend, OracleBackend
-from oryx_eval.niah.needles import draw_marker
+from oryx_eval.benchmarks.niah.needles import draw_marker
 from oryx_eval.records import GenerationSettings, LoadedMedia, Request
 from oryx_eval.registry import BACKENDS
 

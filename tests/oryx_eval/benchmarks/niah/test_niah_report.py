@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from oryx_eval.niah.report import CMAP_COLOURS, frame_label, niah_report
+from oryx_eval.benchmarks.niah.report import CMAP_COLOURS, frame_label, niah_report
 from oryx_eval.records import FramesInfo, SampleRecord
 from oryx_eval.registry import REPORTS
 

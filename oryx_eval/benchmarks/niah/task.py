@@ -18,9 +18,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from oryx_eval.benchmarks.niah.haystack import haystack_frame
+from oryx_eval.benchmarks.niah.needles import NEEDLE_KINDS, make_needle, render_needle
 from oryx_eval.errors import DatasetError, MediaError
-from oryx_eval.niah.haystack import haystack_frame
-from oryx_eval.niah.needles import NEEDLE_KINDS, make_needle, render_needle
 from oryx_eval.records import LoadedMedia, MediaRef, ReaderContext, Sample
 from oryx_eval.registry import DATASETS, GENERATORS
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from oryx_eval.backends.testing import OracleBackend
+from oryx_eval.benchmarks.niah.task import needle_seen, niah_haystack, read_niah
 from oryx_eval.media.loader import load_media
-from oryx_eval.niah.task import needle_seen, niah_haystack, read_niah
 from oryx_eval.records import FrameSampling, GenerationSettings, ReaderContext, Request
 
 GRID = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from oryx_eval.niah.haystack import SCENE_LEN, haystack_frame
-from oryx_eval.niah.needles import read_marker
+from oryx_eval.benchmarks.niah.haystack import SCENE_LEN, haystack_frame
+from oryx_eval.benchmarks.niah.needles import read_marker
 
 
 def test_same_seed_same_frames() -> None:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from oryx_eval.backends.testing import BlindBackend, OracleBackend
-from oryx_eval.niah.needles import NEEDLE_KINDS, read_marker
-from oryx_eval.niah.task import needle_positions, needle_seen, niah_haystack, read_niah
+from oryx_eval.benchmarks.niah.needles import NEEDLE_KINDS, read_marker
+from oryx_eval.benchmarks.niah.task import needle_positions, needle_seen, niah_haystack, read_niah
 from oryx_eval.records import GenerationSettings, MediaRef, ReaderContext, Request, Sample
 from oryx_eval.registry import DATASETS, GENERATORS
 

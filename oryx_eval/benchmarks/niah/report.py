@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from oryx_eval.niah.task import covers
+from oryx_eval.benchmarks.niah.task import covers
 from oryx_eval.records import SampleRecord
 from oryx_eval.registry import REPORTS
 

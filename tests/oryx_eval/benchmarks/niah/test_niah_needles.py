@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from oryx_eval.niah.needles import (
+from oryx_eval.benchmarks.niah.needles import (
     CODE_ALPHABET,
     LETTERS,
     MARKER_COLOURS,

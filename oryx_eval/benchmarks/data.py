@@ -1,0 +1,20 @@
+"""Where a benchmark's local data live: ``--data-root`` plus per-benchmark ``--data NAME=DIR`` overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+DEFAULT_DATA_ROOT = Path.home() / ".cache" / "oryx-eval" / "data"
+
+
+def resolve_data_dir(name: str | None, root: Path, overrides: Mapping[str, Path | str]) -> Path | None:
+    """The folder of benchmark ``name``: its override if given, else ``root / name`` (None: no data folder).
+
+    The path is made absolute (``~`` expanded) so that the recorded value is unambiguous; it need not
+    exist (readers and ``data check`` report what is missing).
+    """
+    if name is None:
+        return None
+    path = Path(overrides[name]) if name in overrides else Path(root) / name
+    return path.expanduser().resolve()
