@@ -10,7 +10,12 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+ErrorKind = Literal["media", "overflow", "sample"]
+"""Why one sample could not run: its media could not be read (``media``), its prompt does not fit the
+model's context (``overflow``: reported as "does not fit", never scored), or another failure tied to this
+sample's input (``sample``). Failures not tied to one sample are systemic: the backend raises, the run stops."""
 
 
 class _Frozen(BaseModel):
@@ -136,6 +141,8 @@ class Generation(BaseModel):
     compression: str | None = None
     """The ratio actually used (``auto`` resolved)."""
     error: str | None = None
+    """Set when this request could not run because of its own input (see ``ErrorKind``)."""
+    error_kind: ErrorKind | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -175,6 +182,7 @@ class SampleRecord(BaseModel):
     frames: FramesInfo = Field(default_factory=FramesInfo)
     metadata: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
+    error_kind: ErrorKind | None = None
     rank: int = 0
 
 
