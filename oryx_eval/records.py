@@ -15,7 +15,8 @@ SCHEMA_VERSION = 2
 ErrorKind = Literal["media", "overflow", "sample"]
 """Why one sample could not run: its media could not be read (``media``), its prompt does not fit the
 model's context (``overflow``: reported as "does not fit", never scored), or another failure tied to this
-sample's input (``sample``). Failures not tied to one sample are systemic: the backend raises, the run stops."""
+sample's input (``sample``). Failures not tied to one sample are systemic: the backend raises and the
+run stops."""
 
 
 class _Frozen(BaseModel):
@@ -93,6 +94,8 @@ class LoadedMedia:
     decode_s: float = 0.0
     key: str = ""
     """``MediaRef.key`` of the source."""
+    source: str = "decoded"
+    """Where the frames came from: ``decoded`` (now), ``memory``/``disk`` (frame cache), ``generated``."""
 
 
 @dataclass
@@ -161,6 +164,8 @@ class FramesInfo(BaseModel):
     indices: list[int] = Field(default_factory=list)
     size: tuple[int, int] | None = None
     source_frames: int | None = None
+    source: str | None = None
+    """Where the decoded frames came from (``decoded``, ``memory``/``disk`` cache, ``generated``)."""
 
 
 class SampleRecord(BaseModel):
@@ -195,6 +200,11 @@ class MetricValue(BaseModel):
     compression: str
     group: dict[str, Any] | None = None
     n: int
+    """Records in the cell, failed ones included."""
+    failed: int = 0
+    """Of ``n``, records that could not run (never scored; see the metric's rule for how they count)."""
+    does_not_fit: int = 0
+    """Of ``failed``, records whose prompt is longer than the model's context (left out of accuracy)."""
 
 
 @dataclass(frozen=True)

@@ -8,35 +8,17 @@ video uses the smallest ratio in (1, 4, 16) whose predicted visual token count f
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import json
 import time
 from pathlib import Path
 from typing import Any, Literal
 
+from oryx_eval.backends.checkpoint import checkpoint_identity
 from oryx_eval.errors import BackendError
 from oryx_eval.records import Generation, Latency, LoadedMedia, Request, TokenCounts
 from oryx_eval.registry import BACKENDS
 
 RATIOS = (1, 4, 16)
-
-
-def checkpoint_identity(path: Path) -> dict[str, Any]:
-    """Cheap, stable identity of a checkpoint dir: hashes of its small files, sizes of its big ones."""
-    ident: dict[str, Any] = {"path": str(path.resolve())}
-    h = hashlib.sha256()
-    for name in ("config.json", "model.safetensors.index.json", "tokenizer.json", "generation_config.json"):
-        f = path / name
-        if f.exists():
-            h.update(name.encode() + f.read_bytes())
-    ident["small_files_sha256"] = h.hexdigest()[:16]
-    ident["weight_bytes"] = {
-        p.name: p.stat().st_size for p in sorted(path.iterdir()) if p.suffix in (".safetensors", ".pth")
-    }
-    cfg = json.loads((path / "config.json").read_text()) if (path / "config.json").exists() else {}
-    ident["model_type"] = cfg.get("model_type")
-    return ident
 
 
 class OryxBackend:
@@ -58,6 +40,7 @@ class OryxBackend:
         auto_token_budget: int = 16384,
         on_overflow: Literal["error", "truncate"] = "error",
         random_weights: bool = False,
+        cache_dir: str | None = None,
     ) -> None:
         import torch
 
@@ -86,7 +69,7 @@ class OryxBackend:
             "image_max_side": image_max_side, "image_lowres_base": image_lowres_base,
             "auto_token_budget": auto_token_budget, "on_overflow": on_overflow,
         }  # fmt: skip
-        self._identity = checkpoint_identity(path)
+        self._identity = checkpoint_identity(path, Path(cache_dir) if cache_dir else None)
         self._random = random_weights
 
     def describe(self) -> dict[str, Any]:
@@ -181,11 +164,10 @@ class OryxBackend:
         return gens
 
 
-def _check_kwargs(kwargs: dict[str, Any]) -> None:
-    params = inspect.signature(OryxBackend).parameters
-    unknown = sorted(set(kwargs) - set(params))
-    if unknown:
-        raise BackendError(f"unknown Oryx backend arguments {unknown}; accepted: {sorted(params)}")
+def _params(*drop: str) -> list[inspect.Parameter]:
+    """OryxBackend's declared parameters (annotations resolved), minus ``drop``."""
+    sig = inspect.signature(OryxBackend, eval_str=True)
+    return [p for n, p in sig.parameters.items() if n not in drop]
 
 
 @BACKENDS.register("oryx")
@@ -195,8 +177,14 @@ def oryx_backend(model_path: str | None = None, **kwargs: Any) -> OryxBackend:
         raise BackendError(
             "backend 'oryx' needs --model-path DIR (a local checkpoint in the official layout)"
         )
-    _check_kwargs(kwargs)
     return OryxBackend(model_path=model_path, **kwargs)
+
+
+# the factories declare OryxBackend's parameters, so arguments are checked (names and types) before loading
+oryx_backend.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [inspect.Parameter("model_path", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=str | None)]
+    + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in _params("model_path", "random_weights")]
+)
 
 
 @BACKENDS.register("oryx-tiny")
@@ -204,9 +192,20 @@ def oryx_tiny_backend(cache_dir: str, seed: int = 0, **kwargs: Any) -> OryxBacke
     """A seeded random-weight tiny Oryx written in the official layout and loaded by the real loader."""
     import model as oryx
 
-    _check_kwargs(kwargs)
     path = oryx.tiny_checkpoint(Path(cache_dir) / "checkpoints", seed=seed)
-    b = OryxBackend(model_path=str(path), random_weights=True, **kwargs)
+    b = OryxBackend(model_path=str(path), random_weights=True, cache_dir=cache_dir, **kwargs)
     b.name = "oryx-tiny"
     b._args["seed"] = seed
     return b
+
+
+oryx_tiny_backend.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [
+        inspect.Parameter("cache_dir", inspect.Parameter.KEYWORD_ONLY, annotation=str),
+        inspect.Parameter("seed", inspect.Parameter.KEYWORD_ONLY, default=0, annotation=int),
+    ]
+    + [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in _params("model_path", "random_weights", "cache_dir")
+    ]
+)
