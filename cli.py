@@ -37,7 +37,7 @@ app = typer.Typer(
 )
 # piped output (CI logs, files) gets a width that fits the tables instead of rich's 80-column default
 console = Console() if sys.stdout.isatty() else Console(width=132)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one error, one line (never wrapped)
 
 EXIT_FAILED_RUN = 1
 EXIT_BAD_INPUT = 2
