@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -116,9 +117,9 @@ def render_summary(rec: RunRecord, run_dir: Path) -> None:
         )
     records = read_run_records(run_dir)
     for fl in failure_lines(records)[:8]:
-        console.print(f"[red]failed:[/] {fl}")
+        console.print(f"[red]failed:[/] {escape(fl)}")
     for note in rec.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {escape(note)}")
     for p in rec.reports:
         console.print(f"report: {run_dir / p}")
     console.print(f"records: {run_dir / 'run.json'}, {run_dir / 'samples.jsonl'}")
@@ -141,24 +142,28 @@ def _execute(opts: RunOptions) -> None:
 
     try:
         try:
-            result = run(opts, on_progress=on_progress, log=lambda m: err.print(f"[cyan]note:[/] {m}"))
+            result = run(opts, on_progress=on_progress, log=_note)
         finally:
             progress.stop()
     except KeyboardInterrupt as e:
         _stopped(e, "interrupted")
         raise typer.Exit(130) from None
     except RunFailedError as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}")
         _stopped(e, "stopped")
         raise typer.Exit(EXIT_FAILED_RUN) from None
     except OryxEvalError as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except Exception as e:  # a bug: one line here, the traceback in a log file
         log = _crash_log(opts.output_dir, e)
-        err.print(f"[red]internal error:[/] {type(e).__name__}: {e} (traceback: {log})")
+        err.print(f"[red]internal error:[/] {escape(f'{type(e).__name__}: {e}')} (traceback: {log})")
         raise typer.Exit(EXIT_FAILED_RUN) from None
     render_summary(result.record, result.run_dir)
+
+
+def _note(msg: str) -> None:
+    err.print(f"[cyan]note:[/] {escape(msg)}")
 
 
 def _stopped(e: BaseException, how: str) -> None:
@@ -254,7 +259,7 @@ def run_cmd(
             frame_cache_identity=frame_cache_identity,
         )  # fmt: skip
     except OryxEvalError as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     _execute(opts)
 
@@ -269,7 +274,7 @@ def resume_cmd(
     try:
         opts = options_from_record(run_dir, retry_failed=retry_failed, workers=workers)
     except OryxEvalError as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     _execute(opts)
 
@@ -312,7 +317,7 @@ def validate_cmd(
             console.print(f"[green]ok[/]    {path}")
         else:
             bad += 1
-            err.print(f"[red]error:[/] {error}")
+            err.print(f"[red]error:[/] {escape(str(error))}")
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -328,7 +333,7 @@ def show_cmd(
     try:
         rec = load_run(path)
     except (FileNotFoundError, ValueError) as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     render_summary(rec, path)
     if breakdowns:

@@ -262,6 +262,14 @@ def run(
     task_samples = {
         n: read_task_samples(specs[n], files[n], opts.cache_dir, opts.limit, data_dirs[n]) for n in specs
     }
+    if opts.frames is not None:
+        for n, ss in task_samples.items():
+            refs = [m for s in ss for m in s.media]
+            if refs and all(m.kind != "video" or m.num_frames is not None for m in refs):
+                raise TaskConfigError(
+                    f"--frames {opts.frames}: task {n!r} fixes its own frames (synthetic or per-sample frame "
+                    f"counts, e.g. the NIAH grid's frame_counts); --frames cannot change them"
+                )
     planned = sum(len(v) for v in task_samples.values()) * len(opts.compressions)
     dist = D.init_dist()
     try:

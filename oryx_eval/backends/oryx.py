@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from oryx_eval.backends.checkpoint import checkpoint_identity
-from oryx_eval.errors import BackendError
+from oryx_eval.errors import BackendError, PrerequisiteError
 from oryx_eval.records import Generation, Latency, LoadedMedia, Request, TokenCounts
 from oryx_eval.registry import BACKENDS
 
@@ -45,17 +45,25 @@ class OryxBackend:
         import torch
 
         import model as oryx
+        from model.attention import FlashAttentionUnavailable
 
-        path = Path(model_path)
+        path = Path(model_path).expanduser()
+        if not path.is_dir():
+            raise BackendError(f"--model-path {path}: no such directory")
         if not (path / "config.json").exists():
-            raise BackendError(f"{path}: not an Oryx checkpoint directory (no config.json)")
+            raise BackendError(f"--model-path {path}: not an Oryx checkpoint directory (no config.json)")
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise BackendError(f"--device {device}: CUDA is not available on this machine; use --device cpu")
         dtype = dtype or ("bfloat16" if device.startswith("cuda") else "float32")
         self._torch = torch
         self._oryx = oryx
-        self.model = oryx.load_oryx(
-            path, dtype=getattr(torch, dtype), device=device, attn_backend=attn_backend
-        )
+        try:
+            self.model = oryx.load_oryx(
+                path, dtype=getattr(torch, dtype), device=device, attn_backend=attn_backend
+            )
+        except FlashAttentionUnavailable as e:
+            raise PrerequisiteError(f"--attn flash: {e}") from None
         self.image_spec = oryx.ImageResize(highres_max=image_max_side, lowres_base=image_lowres_base)
         vkw: dict[str, Any] = {"max_side": video_max_side, "min_side": video_min_side}
         if video_stride is not None:
