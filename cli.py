@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT
+from oryx_eval.commands.data import app as data_app
 from oryx_eval.errors import OryxEvalError, RunFailedError
 from oryx_eval.results import RunRecord, load_run
 from oryx_eval.runner import DEFAULT_CACHE, RunOptions, run
@@ -32,6 +33,7 @@ app = typer.Typer(
     help="Evaluate Oryx (and other backends) on video/image tasks.",
 )
 # piped output (CI logs, files) gets a width that fits the tables instead of rich's 80-column default
+app.add_typer(data_app, name="data")
 console = Console() if sys.stdout.isatty() else Console(width=132)
 err = Console(stderr=True)
 

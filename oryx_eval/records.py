@@ -88,6 +88,8 @@ class LoadedMedia:
     decode_s: float = 0.0
     key: str = ""
     """``MediaRef.key`` of the source."""
+    timestamps_s: list[float] | None = None
+    """Time of each returned frame in seconds (``index / fps`` of the source stream; video only)."""
 
 
 @dataclass

@@ -259,8 +259,12 @@ class _Session:
     def run_group(self, g: Group, fut: Future) -> int:
         """Generate, score and record the group's pending samples; returns how many were recorded."""
         spec = self.specs[g.task]
-        prompts = {s.id: render_prompt(spec.prompt, s) for s in g.samples}
         media, media_err = self._media(g, fut)
+        try:  # a prompt context (e.g. subtitles of the sampled frames) needs the loaded media
+            prompts = {s.id: render_prompt(spec.prompt, s, media) for s in g.samples}
+        except OryxEvalError as e:
+            media, media_err = [], str(e)
+            prompts = {s.id: render_prompt(spec.prompt, s, []) for s in g.samples}
         n = 0
         for comp in self.compressions:
             ss = [s for s in g.samples if (g.task, s.id, comp) not in self.done]
