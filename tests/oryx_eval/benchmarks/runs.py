@@ -1,0 +1,25 @@
+"""Run a shipped task on a generated fixture folder (test backends, 4 frames)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from oryx_eval.runner import RunOptions, RunResult, run
+
+
+def run_task(tmp: Path, task: str, data: dict[str, Path], backend: str = "test-oracle", **kw: Any) -> RunResult:
+    opts = RunOptions(tasks=[task], backend=backend, output_dir=tmp / "results", frames=4, data_root=tmp / "none",
+                      data_dirs=data, cache_dir=tmp / "cache", progress=False, **kw)  # fmt: skip
+    return run(opts)
+
+
+def metric(res: RunResult, name: str, **group: Any) -> float:
+    hits = [m.value for m in res.record.metrics if m.name == name and (m.group or {}) == group]
+    assert len(hits) == 1, (name, group, hits)
+    return hits[0]
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
