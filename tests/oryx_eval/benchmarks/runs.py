@@ -10,7 +10,8 @@ from oryx_eval.runner import RunOptions, RunResult, run
 
 
 def run_task(tmp: Path, task: str, data: dict[str, Path], backend: str = "test-oracle", **kw: Any) -> RunResult:
-    opts = RunOptions(tasks=[task], backend=backend, output_dir=tmp / "results", frames=4, data_root=tmp / "none",
+    kw.setdefault("frames", 4)
+    opts = RunOptions(tasks=[task], backend=backend, output_dir=tmp / "results", data_root=tmp / "none",
                       data_dirs=data, cache_dir=tmp / "cache", progress=False, **kw)  # fmt: skip
     return run(opts)
 
