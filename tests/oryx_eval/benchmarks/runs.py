@@ -9,7 +9,9 @@ from typing import Any
 from oryx_eval.runner import RunOptions, RunResult, run
 
 
-def run_task(tmp: Path, task: str, data: dict[str, Path], backend: str = "test-oracle", **kw: Any) -> RunResult:
+def run_task(
+    tmp: Path, task: str, data: dict[str, Path], backend: str = "test-oracle", **kw: Any
+) -> RunResult:
     kw.setdefault("frames", 4)
     opts = RunOptions(tasks=[task], backend=backend, output_dir=tmp / "results", data_root=tmp / "none",
                       data_dirs=data, cache_dir=tmp / "cache", progress=False, **kw)  # fmt: skip

@@ -67,5 +67,7 @@ def test_generation_recorded_not_scored(dev: Path, tmp_path: Path) -> None:
 
 
 def test_mlvu_test_oryx_tiny(tmp_path: Path) -> None:
-    res = run_task(tmp_path, "mlvu_test", {"mlvu_test": F.mlvu_test(tmp_path / "d")}, backend="oryx-tiny", limit=2)
+    res = run_task(
+        tmp_path, "mlvu_test", {"mlvu_test": F.mlvu_test(tmp_path / "d")}, backend="oryx-tiny", limit=2
+    )
     assert res.record.status == "success" and all(r.error is None for r in res.samples)

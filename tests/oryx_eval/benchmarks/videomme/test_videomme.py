@@ -35,7 +35,12 @@ def test_srt_overlap_and_font_tags(tmp_path: Path) -> None:
     p = tmp_path / "x.srt"
     p.write_text(F.SRT)
     cues = parse_srt(p)
-    assert [c.text for c in cues] == ["first cue", "overlapping cue", "between frames", "plain cue without font"]
+    assert [c.text for c in cues] == [
+        "first cue",
+        "overlapping cue",
+        "between frames",
+        "plain cue without font",
+    ]
     assert cues[1].start < cues[0].end  # overlapping cue times
     assert [c.text for c in select_cues(cues, [0.0, 1.0, 2.0, 3.5])] == F.SUBS_AT_4_FRAMES
     assert [c.text for c in select_cues(cues, [2.7])] == ["between frames"]
