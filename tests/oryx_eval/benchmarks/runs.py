@@ -13,8 +13,9 @@ def run_task(
     tmp: Path, task: str, data: dict[str, Path], backend: str = "test-oracle", **kw: Any
 ) -> RunResult:
     kw.setdefault("frames", 4)
+    kw.setdefault("cache_dir", tmp / "cache")
     opts = RunOptions(tasks=[task], backend=backend, output_dir=tmp / "results", data_root=tmp / "none",
-                      data_dirs=data, cache_dir=tmp / "cache", progress=False, **kw)  # fmt: skip
+                      data_dirs=data, progress=False, **kw)  # fmt: skip
     return run(opts)
 
 

@@ -74,8 +74,13 @@ def test_test_split_writes_submission(lvb: Path, tmp_path: Path) -> None:
     assert all(r.score is None for r in res.samples)
 
 
-def test_val_oryx_tiny(lvb: Path, tmp_path: Path) -> None:
+def test_val_oryx_tiny(lvb: Path, tmp_path: Path, shared_cache: Path) -> None:
     res = run_task(
-        tmp_path, "longvideobench_val_subtitles", {"longvideobench": lvb}, backend="oryx-tiny", limit=2
+        tmp_path,
+        "longvideobench_val_subtitles",
+        {"longvideobench": lvb},
+        backend="oryx-tiny",
+        cache_dir=shared_cache,
+        limit=2,
     )
     assert res.record.status == "success" and all(r.error is None for r in res.samples)

@@ -66,8 +66,13 @@ def test_generation_recorded_not_scored(dev: Path, tmp_path: Path) -> None:
     assert math.isnan(res.record.stats[0]["accuracy"])  # no score is never averaged as a zero
 
 
-def test_mlvu_test_oryx_tiny(tmp_path: Path) -> None:
+def test_mlvu_test_oryx_tiny(tmp_path: Path, shared_cache: Path) -> None:
     res = run_task(
-        tmp_path, "mlvu_test", {"mlvu_test": F.mlvu_test(tmp_path / "d")}, backend="oryx-tiny", limit=2
+        tmp_path,
+        "mlvu_test",
+        {"mlvu_test": F.mlvu_test(tmp_path / "d")},
+        backend="oryx-tiny",
+        cache_dir=shared_cache,
+        limit=2,
     )
     assert res.record.status == "success" and all(r.error is None for r in res.samples)

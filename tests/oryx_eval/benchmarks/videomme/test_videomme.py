@@ -88,7 +88,9 @@ def test_videomme_oryx_prompt_is_python_list(vmme: Path, tmp_path: Path) -> None
     assert all(r.extracted in "ABCD" for r in res.samples)  # "The answer is X." parses officially
 
 
-def test_videomme_oryx_tiny(vmme: Path, tmp_path: Path) -> None:
-    res = run_task(tmp_path, "videomme", {"videomme": vmme}, backend="oryx-tiny", limit=3)
+def test_videomme_oryx_tiny(vmme: Path, tmp_path: Path, shared_cache: Path) -> None:
+    res = run_task(
+        tmp_path, "videomme", {"videomme": vmme}, backend="oryx-tiny", cache_dir=shared_cache, limit=3
+    )
     assert len(res.samples) == 3 and all(r.error is None for r in res.samples)
     assert res.record.status == "success"  # a random-weight model: pipeline check only, never accuracy
