@@ -50,3 +50,8 @@ def test_check_mlvu_counts_generation_apart(tmp_path: Path) -> None:
     assert check_task("mlvu_dev", tmp_path, {}, tmp_path / "c").expected_rows == 2174
     gen = check_task("mlvu_dev_generation", tmp_path, {}, tmp_path / "c")
     assert gen.rows == 1 and gen.expected_rows == 418 and not gen.media_missing
+
+
+def test_fetch_needs_a_hub_source() -> None:
+    out = runner.invoke(app, ["data", "fetch", "niah"])
+    assert out.exit_code == 2 and "dataset.source.hf" in out.output
