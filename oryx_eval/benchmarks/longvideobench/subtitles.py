@@ -43,14 +43,19 @@ def load_cues(path: str | Path, offset: float, duration: float) -> list[tuple[fl
     except (OSError, ValueError) as e:
         raise MediaError(f"{path}: unreadable subtitles: {e}") from None
     cues = []
-    for it in items:
-        if "timestamp" in it:
-            start, end = it["timestamp"]
-            end = end if isinstance(end, float) else duration  # official: any non-float end (null, int)
-            start, text = float(start), it["text"]
-        else:
-            start, end, text = _clock(it["start"], str(path)), _clock(it["end"], str(path)), it["line"]
-        cues.append((start - offset, end - offset, str(text)))
+    try:
+        for it in items:
+            if "timestamp" in it:
+                start, end = it["timestamp"]
+                end = end if isinstance(end, float) else duration  # official: any non-float end (null, int)
+                start, text = float(start), it["text"]
+            else:
+                start, end, text = _clock(it["start"], str(path)), _clock(it["end"], str(path)), it["line"]
+            cues.append((start - offset, end - offset, str(text)))
+    except (KeyError, TypeError, ValueError) as e:
+        raise MediaError(
+            f"{path}: subtitle entry not in either official shape: {type(e).__name__}: {e}"
+        ) from None
     return cues
 
 

@@ -84,3 +84,14 @@ def test_val_oryx_tiny(lvb: Path, tmp_path: Path, shared_cache: Path) -> None:
         limit=2,
     )
     assert res.record.status == "success" and all(r.error is None for r in res.samples)
+
+
+def test_malformed_subtitles_fail_only_their_samples(lvb: Path, tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "lvb"
+    shutil.copytree(lvb, root)
+    (root / "subtitles" / "lvbVideo0002_en.json").write_text('[{"begin": 1}]')
+    res = run_task(tmp_path, "longvideobench_val_subtitles", {"longvideobench": root})
+    errs = {r.sample_id: r.error for r in res.samples}
+    assert errs["lvbVideo0001_0"] is None and "either official shape" in errs["lvbVideo0002_0"]
