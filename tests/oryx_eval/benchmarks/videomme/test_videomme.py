@@ -94,3 +94,17 @@ def test_videomme_oryx_tiny(vmme: Path, tmp_path: Path, shared_cache: Path) -> N
     )
     assert len(res.samples) == 3 and all(r.error is None for r in res.samples)
     assert res.record.status == "success"  # a random-weight model: pipeline check only, never accuracy
+
+
+def test_hf_snapshot_layout(tmp_path: Path) -> None:
+    snap = tmp_path / "videomme" / "datasets--lmms-lab--Video-MME" / "snapshots" / "0123abc"
+    F.videomme(snap)
+    samples = read_videomme(ReaderContext(task="v", data_dir=tmp_path / "videomme"))
+    assert len(samples) == 12 and samples[0].media[0].path.startswith(str(snap))
+
+
+def test_no_data_folder_is_one_clear_error(tmp_path: Path) -> None:
+    from oryx_eval.errors import DatasetError
+
+    with pytest.raises(DatasetError, match="does not exist"):
+        read_videomme(ReaderContext(task="v", data_dir=tmp_path / "absent"))
