@@ -33,9 +33,9 @@ app = typer.Typer(
     help="Evaluate Oryx (and other backends) on video/image tasks.",
 )
 # piped output (CI logs, files) gets a width that fits the tables instead of rich's 80-column default
-app.add_typer(data_app, name="data")
 console = Console() if sys.stdout.isatty() else Console(width=132)
 err = Console(stderr=True)
+app.add_typer(data_app, name="data")  # `oryx-eval data check|fetch`
 
 EXIT_FAILED_RUN = 1
 EXIT_BAD_INPUT = 2
