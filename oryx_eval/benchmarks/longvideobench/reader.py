@@ -86,5 +86,9 @@ def read_lvb(ctx: ReaderContext, split: Literal["val", "test"] = "val") -> list[
 @DATA_CHECKS.register("longvideobench")
 def check_lvb(samples: list[Sample], split: str = "val") -> DataExpectations:
     """Val 1,337 / test 5,341 rows; subtitle files (used by the subtitle task)."""
-    subs = extra_files("subtitle", False, [(s.id, s.metadata["subtitle_path"]) for s in samples])
+    subs = extra_files(
+        "subtitle (needed by longvideobench_val_subtitles)",
+        False,
+        [(s.id, s.metadata["subtitle_path"]) for s in samples],
+    )
     return DataExpectations(expected_rows=EXPECTED_ROWS[split], extras=[subs])

@@ -72,11 +72,17 @@ def select(cues: list[tuple[float, float, str]], times: list[float]) -> list[str
 
 
 def lvb_subtitles(sample: Sample, media: list[LoadedMedia]) -> dict[str, str]:
-    """Template field ``subtitles``: cues at the sampled frames, one per line ('' without media)."""
+    """Template field ``subtitles``: cues at the sampled frames, one per line ('' without media).
+
+    Raises:
+        MediaError: the sample's subtitle file is missing or malformed (only that sample fails).
+    """
     times = frame_times(media)
-    path = sample.metadata.get("subtitle_path")
-    if times is None or not path or not Path(path).is_file():
+    if times is None:
         return {"subtitles": ""}
+    path = sample.metadata.get("subtitle_path")
+    if not path or not Path(path).is_file():  # every LVB video ships one: a missing file fails the sample
+        raise MediaError(f"sample {sample.id!r}: subtitle file {path} not found")
     meta = sample.metadata
     cues = load_cues(path, float(meta.get("subtitle_offset") or 0.0), float(meta.get("duration") or 0.0))
     return {"subtitles": "\n".join(select(cues, times))}

@@ -92,6 +92,10 @@ def test_malformed_subtitles_fail_only_their_samples(lvb: Path, tmp_path: Path) 
     root = tmp_path / "lvb"
     shutil.copytree(lvb, root)
     (root / "subtitles" / "lvbVideo0002_en.json").write_text('[{"begin": 1}]')
+    (root / "subtitles" / "lvbVideo0001_en.json").unlink()
     res = run_task(tmp_path, "longvideobench_val_subtitles", {"longvideobench": root})
     errs = {r.sample_id: r.error for r in res.samples}
-    assert errs["lvbVideo0001_0"] is None and "either official shape" in errs["lvbVideo0002_0"]
+    assert "either official shape" in errs["lvbVideo0002_0"]
+    assert "lvbVideo0001_en.json not found" in errs["lvbVideo0001_0"]  # never an empty subtitle block
+    plain = run_task(tmp_path / "plain", "longvideobench_val", {"longvideobench": root})
+    assert all(r.error is None for r in plain.samples)  # the frames-only task does not need them
