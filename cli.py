@@ -22,6 +22,7 @@ from rich.progress import (
 from rich.table import Table
 
 from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT
+from oryx_eval.commands.data import app as data_app
 from oryx_eval.errors import OryxEvalError, RunFailedError
 from oryx_eval.failures import DEFAULT_MAX_CONSECUTIVE, DEFAULT_MAX_FAILURES
 from oryx_eval.results import RunRecord, load_run
@@ -39,6 +40,7 @@ app = typer.Typer(
 # piped output (CI logs, files) gets a width that fits the tables instead of rich's 80-column default
 console = Console() if sys.stdout.isatty() else Console(width=132)
 err = Console(stderr=True, soft_wrap=True)  # one error, one line (never wrapped)
+app.add_typer(data_app, name="data")  # `oryx-eval data check|fetch`
 
 EXIT_FAILED_RUN = 1
 EXIT_BAD_INPUT = 2

@@ -96,6 +96,8 @@ class LoadedMedia:
     """``MediaRef.key`` of the source."""
     source: str = "decoded"
     """Where the frames came from: ``decoded`` (now), ``memory``/``disk`` (frame cache), ``generated``."""
+    timestamps_s: list[float] | None = None
+    """Time of each returned frame in seconds (``index / fps`` of the source stream; video only)."""
 
 
 @dataclass

@@ -212,7 +212,8 @@ def compression_stats(task: str, comp: str, recs: list[SampleRecord]) -> dict[st
         "failed": failed,
         "does_not_fit": dnf,
         "unparsed": sum(r.extracted is None for r in ok),
-        "accuracy": _mean([r.score or 0.0 for r in scored]),
+        # items recorded without a score (no judge / no ground truth) leave the mean; failures count wrong
+        "accuracy": _mean([r.score or 0.0 for r in scored if r.score is not None or r.error is not None]),
         "tokens_mean": {
             k: _mean([float(getattr(r.tokens, k)) for r in ok])
             for k in ("visual_raw", "visual", "text", "output")

@@ -72,8 +72,12 @@ class Session:
         Backend exceptions propagate (systemic); per-request errors fail only their sample.
         """
         spec = self.specs[g.task]
-        prompts = {s.id: render_prompt(spec.prompt, s) for s in g.samples}
         media, media_err = self._media(g, fut)
+        try:  # a prompt context (e.g. subtitles of the sampled frames) needs the loaded media
+            prompts = {s.id: render_prompt(spec.prompt, s, media) for s in g.samples}
+        except OryxEvalError as e:
+            media, media_err = [], str(e)
+            prompts = {s.id: render_prompt(spec.prompt, s, []) for s in g.samples}
         work = [(c, [s for s in g.samples if (g.task, s.id, c) not in self.done]) for c in self.compressions]
         n_total = sum(len(ss) for _, ss in work)
         decode_each = sum(m.decode_s for m in media) / n_total if n_total else 0.0

@@ -107,6 +107,7 @@ def load_media(
             decode_s=time.perf_counter() - t0,
             key=ref.key,
             source=source,
+            timestamps_s=[i / video.fps for i in video.indices] if video.fps > 0 else None,
         )
     if ref.kind == "image":
         img = load_image(_require_path(ref))
