@@ -5,8 +5,9 @@ images go through the ViT as two views (low-res ~384^2 area + native high-res), 
 go through the ViT frame-batched, then the dynamic compressor at 1x/4x/16x; the projector lays the visual
 sequence out with its learned markers; the one `<image>` placeholder (-200) of the ChatML prompt is replaced
 by that sequence; position ids are 0..L-1; the spliced sequence is limited to `tokenizer_model_max_length`.
-Generation is an explicit prefill + token-by-token decode loop (greedy, or temperature/top-k/top-p sampling
-in transformers' order, over the tokenizer's vocabulary as the reference) so that each stage is timed and a
+Generation is an explicit prefill + token-by-token decode loop (repetition penalty on the generated ids, then
+greedy or temperature/top-k/top-p sampling, in transformers' order, over the tokenizer's vocabulary as the
+reference; `model/generation.py`) so that each stage is timed and a
 shared prompt prefix (system + visual tokens) can be prefilled once and reused from a copy of the KV cache for
 several questions on the same media.
 """
