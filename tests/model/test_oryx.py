@@ -229,14 +229,14 @@ def test_splice_ranges_equal_slices_of_the_full_sequence(tiny_model, make_frames
 
 def test_generate_shared_fails_only_the_overflowing_prompt(fresh_model, make_frames) -> None:  # noqa: ANN001
     m = fresh_model
-    media = VideoMedia(make_frames(2, 240, 320, seed=3))
-    qs = [QUESTIONS[0], QUESTIONS[1] + " Explain every detail of the scene." * 12, QUESTIONS[2]]
-    n_vis = count_visual_tokens("video", (320, 240), frames=2)
+    media = VideoMedia(make_frames(1, 240, 320, seed=3))
+    qs = [QUESTIONS[0], QUESTIONS[1] + " Explain every detail of the scene." * 6, QUESTIONS[2]]
+    n_vis = count_visual_tokens("video", (320, 240), frames=1)
     lens = [len(tokenize_with_image(build_prompt(q, True), m.tokenizer)) - 1 for q in qs]
     limit = n_vis + max(lens[0], lens[2]) + 2  # the middle prompt does not fit, the others do
     assert n_vis + lens[1] > limit
     m.config = dataclasses.replace(m.config, max_length=limit)
-    gen = GenerationConfig(max_new_tokens=8)
+    gen = GenerationConfig(max_new_tokens=5)
     calls: list[tuple[int, int]] = []
     forward = m._forward
 
