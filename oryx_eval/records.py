@@ -66,14 +66,22 @@ class FrameSampling(_Frozen):
 
 
 class GenerationSettings(_Frozen):
-    """Decoding knobs (recorded)."""
+    """Decoding knobs (recorded).
+
+    A backend that ships decoding defaults (the Oryx checkpoint's ``generation_config.json``) applies them
+    to every field not set explicitly in the task YAML / CLI (pydantic's ``model_fields_set``); the values
+    below are used when neither sets a field. The resolved values and their source are recorded.
+    """
 
     max_new_tokens: int = 16
     temperature: float = 0.0
     """0 means greedy."""
     top_k: int | None = 50
-    """Sampling only: keep the k most likely tokens (50 = the transformers default the reference used)."""
+    """Sampling only: keep the k most likely tokens (50 = the transformers default)."""
     top_p: float | None = None
+    repetition_penalty: float | None = Field(default=None, gt=0)
+    """transformers' repetition penalty over the generated tokens (greedy and sampling); ``None`` = the
+    checkpoint's generation_config value, else 1.0 (off)."""
     seed: int = 0
 
 
@@ -191,6 +199,8 @@ class SampleRecord(BaseModel):
     error: str | None = None
     error_kind: ErrorKind | None = None
     rank: int = 0
+    extra: dict[str, Any] = Field(default_factory=dict)
+    """What the backend reported beyond text and counts (resolved decoding settings, warnings, ...)."""
 
 
 class MetricValue(BaseModel):

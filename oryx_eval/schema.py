@@ -127,7 +127,10 @@ class TaskSpec(_Strict):
 
     def digest(self) -> str:
         """Stable hash of the resolved spec (recorded in run.json)."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        data = self.model_dump(mode="json")
+        # which decoding fields were set explicitly matters: unset ones take the checkpoint's defaults
+        data["generation_explicit"] = sorted(self.generation.model_fields_set)
+        blob = json.dumps(data, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

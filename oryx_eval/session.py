@@ -105,6 +105,7 @@ class Session:
                     prompt=prompts[s.id], output=gen.text, target=s.target, tokens=gen.tokens, latency_s=lat,
                     frames=frames, metadata=s.metadata, error=gen.error,
                     error_kind=(gen.error_kind or "sample") if gen.error else None, rank=self.rank,
+                    extra=gen.extra,
                 )  # fmt: skip
                 self._record(r if gen.error else score_record(spec, s, r))
         return n_total

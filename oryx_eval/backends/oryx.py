@@ -4,6 +4,14 @@ Compression ``auto`` is a documented length policy: images always use 1x (as the
 video uses the smallest ratio in (1, 4, 16) whose predicted visual token count fits ``auto_token_budget``
 (default 16,384, which picks the reference's 4x for 64 frames of 720p and 16x for ~1,000+ frames);
 16x if none fits. The ratio actually used is returned with every result.
+
+Decoding values are resolved per field as task YAML / CLI > the checkpoint's generation_config.json >
+default (`oryx_generation.resolve_generation`); the resolved values and their source go into `describe()`
+(for a task that sets nothing) and into every Generation's ``extra``.
+
+Failures: a request fails alone (``Generation.error``) only when its own input cannot run: a prompt longer
+than the model's max_length (``overflow``), more than one media item or a bad `<image>` placeholder
+(``sample``). Any other exception (a bug, a CUDA error, out of memory) propagates: it is systemic.
 """
 
 from __future__ import annotations
@@ -14,8 +22,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 from oryx_eval.backends.checkpoint import checkpoint_identity
+from oryx_eval.backends.oryx_generation import RULE, resolve_generation
 from oryx_eval.errors import BackendError, PrerequisiteError
-from oryx_eval.records import Generation, Latency, LoadedMedia, Request, TokenCounts
+from oryx_eval.records import (
+    ErrorKind,
+    Generation,
+    GenerationSettings,
+    Latency,
+    LoadedMedia,
+    Request,
+    TokenCounts,
+)
 from oryx_eval.registry import BACKENDS
 
 RATIOS = (1, 4, 16)
@@ -79,14 +96,26 @@ class OryxBackend:
         }  # fmt: skip
         self._identity = checkpoint_identity(path, Path(cache_dir) if cache_dir else None)
         self._random = random_weights
+        gd = self.model.generation_defaults
+        self._ckpt_gen = gd.defaults() if gd is not None else None
+        self._ckpt_gen_file = (gd.path, dict(gd.values)) if gd is not None else (None, None)
 
     def describe(self) -> dict[str, Any]:
-        """Arguments, checkpoint identity and whether the weights are random."""
+        """Arguments, checkpoint identity, decoding resolution and whether the weights are random."""
+        values, sources = resolve_generation(GenerationSettings(), self._ckpt_gen)
         out = {
             "name": self.name,
             "args": self._args,
             "checkpoint": self._identity,
             "random_weights": self._random,
+            "generation_config": {
+                "file": self._ckpt_gen_file[0],
+                "file_values": self._ckpt_gen_file[1],
+                "checkpoint_defaults": self._ckpt_gen,
+                "rule": RULE,
+                "stop_ids": sorted(self.model.stop_ids),
+                "when_unset": {k: {"value": v, "source": sources[k]} for k, v in values.items()},
+            },
         }
         if self._random:
             out["note"] = (
@@ -118,19 +147,23 @@ class OryxBackend:
             return self._oryx.ImageMedia(image=m.image)
         return self._oryx.VideoMedia(frames=m.frames)
 
-    def _gen_config(self, req: Request) -> Any:
-        g = req.generation
-        return self._oryx.GenerationConfig(
-            max_new_tokens=g.max_new_tokens, temperature=g.temperature, top_k=g.top_k, top_p=g.top_p,
-            seed=g.seed, on_overflow=self.on_overflow,
-        )  # fmt: skip
+    def resolve_generation(self, settings: GenerationSettings) -> tuple[dict[str, Any], dict[str, str]]:
+        """Decoding values used for ``settings`` and their source (explicit / checkpoint / default)."""
+        return resolve_generation(settings, self._ckpt_gen)
+
+    def _gen_config(self, settings: GenerationSettings) -> Any:
+        values, sources = self.resolve_generation(settings)
+        try:
+            return self._oryx.GenerationConfig(**values, on_overflow=self.on_overflow)
+        except ValueError as e:  # a bad task value (or checkpoint value): one line naming the field
+            raise BackendError(f"generation settings {values} (sources {sources}): {e}") from None
 
     def generate(self, requests: list[Request]) -> list[Generation]:
-        """Answer requests; those sharing media and settings reuse one encoding and prefix."""
+        """Answer requests; those sharing media and resolved settings reuse one encoding and prefix."""
         out: list[Generation | None] = [None] * len(requests)
         groups: dict[tuple, list[int]] = {}
         for i, r in enumerate(requests):
-            key = (r.media_key or f"solo{i}", r.compression, r.generation.model_dump_json())
+            key = (r.media_key or f"solo{i}", r.compression, self._gen_config(r.generation))
             groups.setdefault(key, []).append(i)
         for idx in groups.values():
             reqs = [requests[i] for i in idx]
@@ -138,38 +171,64 @@ class OryxBackend:
                 out[i] = g
         return [g for g in out if g is not None]
 
+    def _failed(
+        self, req: Request, kind: ErrorKind, msg: str, ratio: int | None, out: Any = None
+    ) -> Generation:
+        gen = Generation(error=msg, error_kind=kind, compression=str(ratio) if ratio else req.compression)
+        if out is not None:
+            t, k = out.timings, out.tokens
+            gen.tokens = TokenCounts(visual_raw=k.visual_raw, visual=k.visual, text=k.text, output=0)
+            gen.latency_s = Latency(preprocess=t.preprocess, vision=t.vision, compress=t.compress,
+                                    total=t.preprocess + t.vision + t.compress)  # fmt: skip
+        return gen
+
     def _generate_group(self, reqs: list[Request]) -> list[Generation]:
-        first = reqs[0]
-        try:
-            if len(first.media) > 1:
-                raise BackendError(f"sample {first.sample_id}: Oryx takes one image or video per prompt")
-            media = first.media[0] if first.media else None
-            ratio = self.resolve_compression(first.compression, media)
-            kw = {"compression": ratio, "gen": self._gen_config(first), "image_spec": self.image_spec,
-                  "video_spec": self.video_spec}  # fmt: skip
-            t0 = time.perf_counter()
-            if len(reqs) > 1:
-                outs = self.model.generate_shared(self._media(media), [r.prompt for r in reqs], **kw)
-            else:
-                outs = [self.model.generate(first.prompt, self._media(media), **kw)]
-            wall = time.perf_counter() - t0
-        except Exception as e:  # noqa: BLE001 - a failed generation fails its samples, not the run
-            return [Generation(error=f"{type(e).__name__}: {e}", compression=first.compression) for _ in reqs]
-        gens = []
-        for o in outs:
-            t = o.timings
-            lat = Latency(preprocess=t.preprocess, vision=t.vision, compress=t.compress, prefill=t.prefill,
-                          generate=t.decode)  # fmt: skip
-            lat.total = lat.preprocess + lat.vision + lat.compress + lat.prefill + lat.generate
-            tok = TokenCounts(visual_raw=o.tokens.visual_raw, visual=o.tokens.visual, text=o.tokens.text,
-                              output=o.tokens.output)  # fmt: skip
-            extra = {"warnings": list(o.warnings)} if o.warnings else {}
-            gens.append(
-                Generation(text=o.text, tokens=tok, latency_s=lat, compression=str(ratio), extra=extra)
-            )
-        if gens:
-            gens[0].extra["group_wall_s"] = wall
-        return gens
+        """One media item, one resolved setting: encode once, answer every request (failing alone)."""
+        res: list[Generation | None] = [None] * len(reqs)
+        for i, r in enumerate(reqs):
+            if len(r.media) > 1:
+                msg = f"sample {r.sample_id}: Oryx takes one image or video per prompt, got {len(r.media)}"
+                res[i] = self._failed(r, "sample", msg, None)
+        run = [i for i, g in enumerate(res) if g is None]
+        if not run:
+            return [g for g in res if g is not None]
+        first = reqs[run[0]]
+        media = first.media[0] if first.media else None
+        ratio = self.resolve_compression(first.compression, media)
+        gen = self._gen_config(first.generation)
+        values, sources = self.resolve_generation(first.generation)
+        kw = {"compression": ratio, "gen": gen, "image_spec": self.image_spec, "video_spec": self.video_spec}
+        t0 = time.perf_counter()
+        # only per-prompt input errors come back as OryxOutput.error; anything raised here is systemic
+        outs = self.model.generate_shared(self._media(media), [reqs[i].prompt for i in run], **kw)
+        wall = time.perf_counter() - t0
+        for i, o in zip(run, outs, strict=True):
+            res[i] = self._to_generation(reqs[i], o, ratio, values, sources)
+        ok = [g for g in res if g is not None and g.error is None]
+        if ok:
+            ok[0].extra["group_wall_s"] = wall
+        return [g for g in res if g is not None]
+
+    def _to_generation(
+        self, req: Request, o: Any, ratio: int, values: dict[str, Any], sources: dict[str, str]
+    ) -> Generation:
+        if isinstance(o.error, self._oryx.SequenceTooLongError):
+            e = o.error
+            msg = (f"prompt longer than max_length {e.limit}: {e.total} tokens ({e.visual} visual + "
+                   f"{e.text} text)")  # fmt: skip
+            return self._failed(req, "overflow", msg, ratio, o)
+        if o.error is not None:
+            return self._failed(req, "sample", f"{type(o.error).__name__}: {o.error}", ratio, o)
+        t = o.timings
+        lat = Latency(preprocess=t.preprocess, vision=t.vision, compress=t.compress, prefill=t.prefill,
+                      generate=t.decode)  # fmt: skip
+        lat.total = lat.preprocess + lat.vision + lat.compress + lat.prefill + lat.generate
+        tok = TokenCounts(visual_raw=o.tokens.visual_raw, visual=o.tokens.visual, text=o.tokens.text,
+                          output=o.tokens.output)  # fmt: skip
+        extra: dict[str, Any] = {"generation": dict(values), "generation_source": dict(sources)}
+        if o.warnings:
+            extra["warnings"] = list(o.warnings)
+        return Generation(text=o.text, tokens=tok, latency_s=lat, compression=str(ratio), extra=extra)
 
 
 def _params(*drop: str) -> list[inspect.Parameter]:
