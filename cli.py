@@ -112,16 +112,16 @@ def render_summary(rec: RunRecord, run_dir: Path) -> None:
         t.add_row(*row)
     if rec.stats:
         console.print(t)
-    line = coverage_line(rec)
+    records = read_run_records(run_dir)
+    line = coverage_line(rec, len(records))
     if line:
         console.print(
             f"[yellow]incomplete:[/] {line}; continue with: {resume_command(run_dir)}", soft_wrap=True
         )
-    records = read_run_records(run_dir)
     for fl in failure_lines(records)[:8]:
-        console.print(f"[red]failed:[/] {escape(fl)}")
+        console.print(f"[red]failed:[/] {escape(fl)}", soft_wrap=True)
     for note in rec.notes:
-        console.print(f"[yellow]note:[/] {escape(note)}")
+        console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     for p in rec.reports:
         console.print(f"report: {run_dir / p}")
     console.print(f"records: {run_dir / 'run.json'}, {run_dir / 'samples.jsonl'}")
@@ -173,7 +173,7 @@ def _stopped(e: BaseException, how: str) -> None:
     if run_dir is None or not (run_dir / "run.json").exists():
         return
     rec = load_run(run_dir)
-    line = coverage_line(rec)
+    line = coverage_line(rec, len(read_run_records(run_dir)))
     if line:
         err.print(f"[yellow]{how}:[/] {line}")
     if (run_dir / LOG_FILE).exists():

@@ -62,11 +62,15 @@ def resume_command(run_dir: Path, retry_failed: bool = False) -> str:
     return cmd + (" --retry-failed" if retry_failed else "")
 
 
-def coverage_line(rec: RunRecord) -> str | None:
-    """``82 of 100 samples done`` for a run that did not finish (None when complete)."""
+def coverage_line(rec: RunRecord, recorded: int | None = None) -> str | None:
+    """``82 of 100 samples done`` for a run that did not finish (None when complete).
+
+    ``recorded``: records found on disk (a killed run's run.json predates its last records).
+    """
     p = rec.progress
-    if rec.status == "success" and p.recorded >= p.planned:
+    done = p.recorded if recorded is None else recorded
+    if rec.status == "success" and done >= p.planned:
         return None
     if not p.planned:
-        return f"run {rec.status}: no samples recorded"
-    return f"run {rec.status}: {p.recorded} of {p.planned} samples done"
+        return f"run {rec.status}: no samples planned"
+    return f"run {rec.status}: {done} of {p.planned} samples done"
