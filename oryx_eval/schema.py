@@ -6,6 +6,7 @@ are bound against the registered function's signature at load time, so a typo fa
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import inspect
 import json
@@ -135,17 +136,31 @@ class TaskSpec(_Strict):
 
 
 def _check_args(registry: Any, spec_name: str, args: dict[str, Any], where: str, skip: int) -> None:
-    """Resolve a registered name and bind its args; raises ValueError naming the field."""
+    """Resolve a registered name and bind its args; raises ValueError naming the YAML key as written.
+
+    ``where`` is the YAML block (``dataset``, ``answer``, ``metrics[0]``): the name lives at
+    ``<where>.name`` (``dataset.reader`` for the dataset) and the arguments at ``<where>.args``.
+    """
+    name_key = f"{where}.reader" if where == "dataset" else f"{where}.name"
     try:
         fn = registry.get(spec_name)
     except UnknownNameError as e:
-        raise ValueError(f"{where}: {e}") from None
+        raise ValueError(f"field '{name_key}': {e}") from None
     params = list(inspect.signature(fn).parameters.values())[skip:]
-    sig = inspect.Signature(params)
+    names = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    takes_any = any(p.kind == p.VAR_KEYWORD for p in params)
+    for k in args:
+        if k not in names and not takes_any:
+            close = difflib.get_close_matches(k, names, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ValueError(
+                f"field '{where}.args.{k}': {spec_name!r} takes no argument {k!r}{hint} "
+                f"(accepted: {', '.join(names)})"
+            )
     try:
-        sig.bind(**args)
+        inspect.Signature(params).bind(**args)
     except TypeError as e:
-        raise ValueError(f"{where}.args: {e} (accepted: {[p.name for p in params]})") from None
+        raise ValueError(f"field '{where}.args': {e} (accepted: {', '.join(names)})") from None
 
 
 def check_names(spec: TaskSpec) -> None:
@@ -154,7 +169,7 @@ def check_names(spec: TaskSpec) -> None:
     from oryx_eval.plugins import load_builtin
 
     load_builtin()
-    _check_args(R.DATASETS, spec.dataset.reader, spec.dataset.args, "dataset.reader", skip=1)
+    _check_args(R.DATASETS, spec.dataset.reader, spec.dataset.args, "dataset", skip=1)
     if spec.prompt.context is not None:
         _check_args(R.CONTEXTS, spec.prompt.context.name, spec.prompt.context.args, "prompt.context", skip=2)
     _check_args(R.EXTRACTORS, spec.answer.name, spec.answer.args, "answer", skip=2)
@@ -164,6 +179,19 @@ def check_names(spec: TaskSpec) -> None:
     for i, r in enumerate(spec.reports):
         _check_args(R.REPORTS, r.name, r.args, f"reports[{i}]", skip=3)
     # template fields beyond PROMPT_FIELDS name sample metadata: checked against the samples before any work
+
+
+def _did_you_mean(loc: tuple) -> str:
+    """ " (did you mean 'breakdowns'?)" for a misspelled key, from the fields of the model it belongs to."""
+    model: Any = TaskSpec
+    for part in loc[:-1]:
+        field = getattr(model, "model_fields", {}).get(part)
+        ann = getattr(field, "annotation", None)
+        model = next((a for a in getattr(ann, "__args__", (ann,)) if hasattr(a, "model_fields")), None)
+        if model is None:
+            return ""
+    close = difflib.get_close_matches(str(loc[-1]), list(getattr(model, "model_fields", {})), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def load_task(path: str | Path) -> TaskSpec:
@@ -183,13 +211,14 @@ def load_task(path: str | Path) -> TaskSpec:
         first = e.errors()[0]
         loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
         more = f" (+{len(e.errors()) - 1} more)" if len(e.errors()) > 1 else ""
-        raise TaskConfigError(f"{path}: field '{loc}': {first['msg']}{more}") from None
+        hint = _did_you_mean(first["loc"]) if first["type"] == "extra_forbidden" else ""
+        raise TaskConfigError(f"{path}: field '{loc}': {first['msg']}{hint}{more}") from None
     if spec.name != path.stem:
         raise TaskConfigError(f"{path}: field 'name': {spec.name!r} must equal the file name {path.stem!r}")
     try:
         check_names(spec)
     except ValueError as e:
-        raise TaskConfigError(f"{path}: field '{e}") from None
+        raise TaskConfigError(f"{path}: {e}") from None
     return spec
 
 

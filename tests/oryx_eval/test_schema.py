@@ -42,7 +42,7 @@ CASES = [
         "metrics[0]",
     ),
     ("unknown reader", lambda r: r["dataset"].update(reader="nope"), "dataset.reader"),
-    ("bad reader arg", lambda r: r["dataset"]["args"].update(colour=1), "dataset.reader.args"),
+    ("bad reader arg", lambda r: r["dataset"]["args"].update(colour=1), "dataset.args.colour"),
     ("bad template", lambda r: r["prompt"].update(template="{question"), "prompt.template"),
     ("two sources", lambda r: r["dataset"]["source"].update(hf="x/y"), "dataset.source"),
 ]
