@@ -11,6 +11,9 @@ BUILTIN_MODULES = (
     "oryx_eval.scoring.metrics",
     "oryx_eval.benchmarks.niah.task",
     "oryx_eval.benchmarks.niah.report",
+    "oryx_eval.benchmarks.ocrbench.reader",
+    "oryx_eval.benchmarks.ocrbench.scoring",
+    "oryx_eval.benchmarks.ocrbench.report",
     "oryx_eval.backends.oryx",
     "oryx_eval.backends.testing",
 )
