@@ -34,7 +34,7 @@ def _parquet_files(root: Path) -> list[Path]:
 
 
 def detect_layout(root: Path, json_file: str) -> Literal["parquet", "json"]:
-    """``parquet`` if parquet files are found, else ``json`` if ``json_file`` exists (DatasetError if neither)."""
+    """``parquet`` if parquet files are found, else ``json`` if ``json_file`` exists (else DatasetError)."""
     if _parquet_files(root):
         return "parquet"
     if (root / json_file).is_file():

@@ -68,9 +68,7 @@ def summarise(records: list[SampleRecord]) -> dict[str, Any]:
     for r in records:
         counts[str(r.metadata["question_type"])] += 1
     by_rule = {rule: rule_scores(records, rule) for rule in RULES}
-    differ = [
-        r.sample_id for r in records if record_verdict(r, "official") != record_verdict(r, "robust")
-    ]
+    differ = [r.sample_id for r in records if record_verdict(r, "official") != record_verdict(r, "robust")]
     complete = all(counts[t] == QUESTION_TYPES[t] for t in QUESTION_TYPES)
     return {
         "n": len(records),
@@ -111,10 +109,12 @@ def ocrbench_report(records: list[SampleRecord], out_dir: Path, task: str, **arg
     for comp, recs in sorted(by_comp.items()):
         sfx = "" if len(by_comp) == 1 else f"_c{comp}"
         s = summarise(recs)
-        parts = [official_table(s["rules"][rule], s["items_per_type"], f"OCRBench ({rule})") for rule in SHOWN_RULES]
-        notes = [f"official vs robust (full-width folding, lmms-eval #1415): {s['official_vs_robust_disagreements']} items differ"]
+        counts = s["items_per_type"]
+        parts = [official_table(s["rules"][r], counts, f"OCRBench ({r})") for r in SHOWN_RULES]
+        differ = s["official_vs_robust_disagreements"]
+        notes = [f"official vs robust (full-width folding, lmms-eval #1415): {differ} items differ"]
         notes.append(f"lmms_legacy (HME lowercased, Oryx fork): {s['rules']['lmms_legacy']['final']}")
-        notes.append(f"failed samples (counted wrong): {len(s['failed'])}; empty outputs: {s['empty_outputs']}")
+        notes.append(f"failed (counted wrong): {len(s['failed'])}; empty outputs: {s['empty_outputs']}")
         if not s["complete"]:
             notes.append(f"SUBSET: {s['n']} of {FULL_SIZE} items run; the final score is not a /1000 score")
         txt = out / f"ocrbench_results{sfx}.txt"

@@ -19,7 +19,8 @@ HME_GT = ["V = \\frac { 4 } { 3 } \\pi R ^ { 3 }", "V=\\frac{4}{3}\\pi R^3"]
 ITEMS = [
     ("IIIT5K", "Regular Text Recognition", "what is written in the image?", "CENTRE", "CENTRE", (160, 48)),
     ("IC15_1811", "Irregular Text Recognition", "what is written in the image?", "Exit", "Exit", (120, 40)),
-    ("WordArt", "Artistic Text Recognition", "what is written in the image?", "sunrise", "sunrise", (200, 64)),
+    ("WordArt", "Artistic Text Recognition", "what is written in the image?", "sunrise", "sunrise",
+     (200, 64)),
     ("IAM", "Handwriting Recognition", "what is written in the image?", "beautiful", "beautiful", (240, 56)),
     ("ORAND", "Digit String Recognition", "what is the number in the image?", "10234", "10234", (150, 44)),
     ("NonSemanticText", "Non-Semantic Text Recognition", "what is written in the image?", "xqzt", "xqzt",
