@@ -39,7 +39,8 @@ def test_scripted_run_gives_the_official_numbers(tmp_path: Path, layout: str) ->
     assert _metric(rec, "ocrbench_text_recognition") == 4.0
     assert _metric(rec, "ocrbench_disagreements") == 1.0
     hme = {"question_type": "Handwritten Mathematical Expression Recognition"}
-    assert _metric(rec, "ocrbench_score", hme) == 1.0 and _metric(rec, "ocrbench_score_lmms_legacy", hme) == 0.0
+    assert _metric(rec, "ocrbench_score", hme) == 1.0
+    assert _metric(rec, "ocrbench_score_lmms_legacy", hme) == 0.0
     assert sum(r.score for r in res.samples) == 7.0  # per-sample scorer agrees with the metric
     assert rec.spec["data_dirs"]["ocrbench"] == str(data.resolve())
     table = (res.run_dir / "ocrbench_results.txt").read_text()
@@ -58,9 +59,15 @@ def test_unscripted_sample_fails_and_counts_wrong(tmp_path: Path) -> None:
     answers = tmp_path / "answers.json"
     answers.write_text(json.dumps({k: v for k, v in SCRIPTED.items() if k != "ocrbench/0000"}))
     res = run(
-        RunOptions(tasks=[TASK], backend="test-script", backend_args={"answers_file": str(answers)},
-                   output_dir=tmp_path / "out", run_id="r", cache_dir=tmp_path / "cache",
-                   data_dirs={"ocrbench": data})  # fmt: skip
+        RunOptions(
+            tasks=[TASK],
+            backend="test-script",
+            backend_args={"answers_file": str(answers)},
+            output_dir=tmp_path / "out",
+            run_id="r",
+            cache_dir=tmp_path / "cache",
+            data_dirs={"ocrbench": data},
+        )  # fmt: skip
     )
     rec = load_run(res.run_dir)
     assert _metric(rec, "ocrbench_score") == 6.0 and _metric(rec, "failure_rate") == pytest.approx(0.1)
@@ -74,9 +81,16 @@ def test_tiny_oryx_native_resolution(tmp_path: Path) -> None:
 
     data = write_json_layout(tmp_path / "d")
     res = run(
-        RunOptions(tasks=[TASK], backend="oryx-tiny", output_dir=tmp_path / "out", run_id="tiny",
-                   cache_dir=tmp_path / "cache", data_dirs={"ocrbench": data}, limit=2,
-                   backend_args={"image_max_side": 512})  # fmt: skip
+        RunOptions(
+            tasks=[TASK],
+            backend="oryx-tiny",
+            output_dir=tmp_path / "out",
+            run_id="tiny",
+            cache_dir=tmp_path / "cache",
+            data_dirs={"ocrbench": data},
+            limit=2,
+            backend_args={"image_max_side": 512},
+        )  # fmt: skip
     )
     assert len(res.samples) == 2 and all(r.error is None for r in res.samples)
     spec = ImageResize(highres_max=512)

@@ -12,7 +12,12 @@ from oryx_eval.benchmarks.ocrbench.rules import QUESTION_TYPES
 from oryx_eval.errors import DatasetError
 from oryx_eval.media.image import load_image
 from oryx_eval.records import ReaderContext
-from tests.oryx_eval.benchmarks.ocrbench.fixtures import HME_GT, ITEMS, write_json_layout, write_parquet_layout
+from tests.oryx_eval.benchmarks.ocrbench.fixtures import (
+    HME_GT,
+    ITEMS,
+    write_json_layout,
+    write_parquet_layout,
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +77,9 @@ def test_missing_folder_and_data_are_one_line_errors(tmp_path: Path) -> None:
 
 def test_unknown_question_type_and_missing_key(tmp_path: Path) -> None:
     (tmp_path / "OCRBench.json").write_text(
-        json.dumps([{"dataset_name": "x", "image_path": "a.png", "question": "q", "answers": "a", "type": "OCR"}])
+        json.dumps(
+            [{"dataset_name": "x", "image_path": "a.png", "question": "q", "answers": "a", "type": "OCR"}]
+        )
     )
     with pytest.raises(DatasetError, match="unknown question type 'OCR'"):
         read_ocrbench(_ctx(tmp_path, tmp_path))
