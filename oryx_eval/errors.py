@@ -34,3 +34,11 @@ class UnknownNameError(OryxEvalError, KeyError):
 
 class RunFailedError(OryxEvalError):
     """A run finished but exceeded its failure bound."""
+
+
+class MetricNotComputed(Exception):
+    """A metric cannot be computed for this run (e.g. ``not computed: java missing``).
+
+    Not an ``OryxEvalError``: the aggregation records the metric as NaN with this message as its note
+    (never as 0) and the run goes on.
+    """

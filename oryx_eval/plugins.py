@@ -14,6 +14,9 @@ BUILTIN_MODULES = (
     "oryx_eval.benchmarks.ocrbench.reader",
     "oryx_eval.benchmarks.ocrbench.scoring",
     "oryx_eval.benchmarks.ocrbench.report",
+    "oryx_eval.benchmarks.scanqa.reader",
+    "oryx_eval.benchmarks.scanqa.scoring",
+    "oryx_eval.benchmarks.scanqa.report",
     "oryx_eval.backends.oryx",
     "oryx_eval.backends.testing",
 )

@@ -190,6 +190,8 @@ class MetricValue(BaseModel):
     compression: str
     group: dict[str, Any] | None = None
     n: int
+    note: str | None = None
+    """Why ``value`` is NaN when the metric could not be computed (``MetricNotComputed``)."""
 
 
 @dataclass(frozen=True)

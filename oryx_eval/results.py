@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from oryx_eval.errors import MetricNotComputed
 from oryx_eval.records import SCHEMA_VERSION, MetricValue, SampleRecord
 from oryx_eval.registry import METRICS
 
@@ -160,6 +161,14 @@ def compression_stats(task: str, comp: str, recs: list[SampleRecord]) -> dict[st
     }
 
 
+def _compute(fn: Any, recs: list[SampleRecord], args: dict[str, Any]) -> tuple[float, str | None]:
+    """A metric's value, or NaN and the reason when it raises ``MetricNotComputed``."""
+    try:
+        return fn(recs, **args), None
+    except MetricNotComputed as e:
+        return float("nan"), str(e)
+
+
 def aggregate(specs: dict[str, Any], records: list[SampleRecord]) -> tuple[list[MetricValue], list[dict]]:
     """Metrics (overall + breakdowns) and stats per task and compression setting."""
     metrics: list[MetricValue] = []
@@ -172,19 +181,22 @@ def aggregate(specs: dict[str, Any], records: list[SampleRecord]) -> tuple[list[
         stats.append(compression_stats(task, comp, recs))
         for m in spec.metrics:
             fn = METRICS.get(m.name)
+            value, note = _compute(fn, recs, m.args)
             metrics.append(
-                MetricValue(task=task, name=m.name, value=fn(recs, **m.args), compression=comp, n=len(recs))
+                MetricValue(task=task, name=m.name, value=value, compression=comp, n=len(recs), note=note)
             )
             for keys in spec.breakdowns:
                 groups: dict[tuple, list[SampleRecord]] = defaultdict(list)
                 for r in recs:
                     groups[tuple(r.metadata.get(k) for k in keys)].append(r)
                 for gvals, grecs in sorted(groups.items(), key=lambda kv: str(kv[0])):
+                    value, note = _compute(fn, grecs, m.args)
                     metrics.append(
                         MetricValue(
                             task=task,
                             name=m.name,
-                            value=fn(grecs, **m.args),
+                            value=value,
+                            note=note,
                             compression=comp,
                             group=dict(zip(keys, gvals, strict=True)),
                             n=len(grecs),
