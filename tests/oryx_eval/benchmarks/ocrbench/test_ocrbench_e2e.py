@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from oryx_eval.results import load_run
 from oryx_eval.runner import RunOptions, run
@@ -80,9 +81,13 @@ def test_tiny_oryx_native_resolution(tmp_path: Path) -> None:
     from model import ImageResize, count_visual_tokens
 
     data = write_json_layout(tmp_path / "d")
+    raw = yaml.safe_load(Path(TASK).read_text())
+    raw["name"], raw["generation"]["max_new_tokens"] = "ocrbench_tiny", 4
+    task = tmp_path / "ocrbench_tiny.yaml"
+    task.write_text(yaml.safe_dump(raw))
     res = run(
         RunOptions(
-            tasks=[TASK],
+            tasks=[str(task)],
             backend="oryx-tiny",
             output_dir=tmp_path / "out",
             run_id="tiny",
