@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -168,7 +169,9 @@ def read_ocrbench(
     if chosen == "parquet":
         if not _parquet_files(root):
             raise DatasetError(f"ocrbench: no data/test-*.parquet or *.parquet in {root}")
-        cache = Path(ctx.cache_dir) if ctx.cache_dir is not None else root / ".oryx_eval_cache"
+        # the runner gives a per-task cache folder; elsewhere (tests, data checks) use the temp dir
+        tmp = Path(tempfile.gettempdir()) / "oryx-eval"
+        cache = Path(ctx.cache_dir) if ctx.cache_dir is not None else tmp
         rows = read_parquet_rows(root, cache)
     else:
         rows = read_json_rows(root, json_file, images_dir)
