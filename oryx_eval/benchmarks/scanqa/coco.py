@@ -92,8 +92,17 @@ class CocoScorer:
                 m.meteor_p.kill()
                 m.meteor_p.wait(timeout=10)
 
-    def scores(self, refs: Sequence[Sequence[str]], hyps: Sequence[str]) -> dict[str, float]:
-        """Corpus scores (x100) of ``hyps[i]`` against ``refs[i]``; keys ``METRICS``.
+    def _meteor_score(self, gts: dict, res: dict) -> float | str:
+        """METEOR, or ``not computed: METEOR failed: ...`` if its JVM dies (restarted on the next call)."""
+        try:
+            return float(self._meteor_scorer().compute_score(gts, res)[0])
+        except (OSError, ValueError) as e:  # a dead JVM: broken pipe or an empty/garbled reply line
+            self.close()
+            return f"not computed: METEOR failed: {type(e).__name__}: {e}"
+
+    def scores(self, refs: Sequence[Sequence[str]], hyps: Sequence[str]) -> dict[str, float | str]:
+        """Corpus scores (x100) of ``hyps[i]`` against ``refs[i]``; keys ``METRICS`` (a METEOR failure is
+        a ``not computed: ...`` string in place of its value).
 
         Raises:
             MetricNotComputed: no java, or an empty corpus / an item without references.
@@ -113,11 +122,13 @@ class CocoScorer:
             gts = {i: [tok[t] for t in r] for i, r in enumerate(refs)}
             res = {i: [tok[h]] for i, h in enumerate(hyps)}
             b, _ = bleu(4).compute_score(gts, res, verbose=0)
-            m, _ = self._meteor_scorer().compute_score(gts, res)
+            m = self._meteor_score(gts, res)
             r, _ = rouge().compute_score(gts, res)
             c, _ = cider().compute_score(gts, res)
             vals = [*b, m, float(r), float(c)]
-            out = {k: 100.0 * float(v) for k, v in zip(METRICS, vals, strict=True)}
+            out = {
+                k: v if isinstance(v, str) else 100.0 * float(v) for k, v in zip(METRICS, vals, strict=True)
+            }
             self._results[key] = out
             return out
 

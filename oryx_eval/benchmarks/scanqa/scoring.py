@@ -88,7 +88,7 @@ def scanqa_empty(records: list[SampleRecord]) -> float:
     return float(sum(1 for r in records if r.error is None and not clean_answer(r.output).strip()))
 
 
-def corpus_scores(records: list[SampleRecord], cleaning: Cleaning = "none") -> dict[str, float]:
+def corpus_scores(records: list[SampleRecord], cleaning: Cleaning = "none") -> dict[str, float | str]:
     """All pycocoevalcap metrics of ``records`` (x100), cached per corpus."""
     if cleaning not in ("none", "leo"):
         raise ValueError(f"scanqa: cleaning must be 'none' or 'leo', got {cleaning!r}")
@@ -100,7 +100,10 @@ def corpus_scores(records: list[SampleRecord], cleaning: Cleaning = "none") -> d
 
 def _corpus_metric(name: str):  # noqa: ANN202 - registered metric factory
     def metric(records: list[SampleRecord], cleaning: Cleaning = "none") -> float:
-        return corpus_scores(records, cleaning)[name]
+        value = corpus_scores(records, cleaning)[name]
+        if isinstance(value, str):
+            raise MetricNotComputed(value)
+        return value
 
     metric.__name__ = f"scanqa_{name}"
     metric.__doc__ = f"pycocoevalcap {name} (x100) of the records, PTB-tokenised (``cleaning``: none or leo)."

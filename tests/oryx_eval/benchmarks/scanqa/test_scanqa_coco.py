@@ -8,6 +8,7 @@ The frozen values were computed with the official calls of ``ATR-DBI/ScanQA:scri
 
 from __future__ import annotations
 
+import math
 import shutil
 
 import pytest
@@ -69,3 +70,24 @@ def test_empty_corpus_and_missing_references() -> None:
         scorer.scores([], [])
     with pytest.raises(MetricNotComputed, match="no reference answers"):
         scorer.scores([[]], ["brown"])
+
+
+class _DeadMeteor:
+    def compute_score(self, gts, res):  # noqa: ANN001, ANN201 - stand-in for a METEOR whose JVM died
+        raise BrokenPipeError("[Errno 32] Broken pipe")
+
+
+def test_meteor_failure_leaves_the_other_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(coco, "java_available", lambda: True)
+    scorer = CocoScorer()
+    refs, hyps = [["brown"], ["two chairs"]], ["brown", "two"]
+    scorer._tokens = {t: t for t in ("brown", "two chairs", "two")}  # pre-tokenised: no JVM needed
+    scorer._meteor = _DeadMeteor()
+    out = scorer.scores(refs, hyps)
+    assert out["meteor"].startswith("not computed: METEOR failed: BrokenPipeError")
+    # unigram precision 2/2, brevity penalty exp(1 - 3/2) (closest ref lengths 1 + 2 vs 2 hypothesis words)
+    assert out["bleu1"] == pytest.approx(100 * math.exp(-0.5), rel=1e-6)
+    f = (1 + 1.2**2) * 1.0 * 0.5 / (0.5 + 1.2**2 * 1.0)  # ROUGE-L of "two" vs "two chairs" (beta 1.2)
+    assert out["rouge_l"] == pytest.approx(100 * (1.0 + f) / 2, rel=1e-9)
+    assert isinstance(out["cider"], float)
+    assert scorer._meteor is None  # closed; the next call starts a fresh one
