@@ -344,7 +344,7 @@ def show_cmd(
             t.add_column(col)
         for m in rec.metrics:
             group = ", ".join(f"{k}={v}" for k, v in (m.group or {}).items()) or "overall"
-            t.add_row(m.task, m.compression, m.name, group, _fmt(m.value), str(m.n))
+            t.add_row(m.task, m.compression, m.name, group, m.note or _fmt(m.value), str(m.n))
         console.print(t)
 
 

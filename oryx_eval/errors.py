@@ -42,3 +42,11 @@ class RunStoreError(OryxEvalError):
 
 class CorruptRecordsError(RunStoreError):
     """A samples file holds a line that is not a record (not at its torn tail)."""
+
+
+class MetricNotComputed(Exception):
+    """A metric cannot be computed for this run (e.g. ``not computed: java missing``).
+
+    Not an ``OryxEvalError``: the aggregation records the metric as NaN with this message as its note
+    (never as 0) and the run goes on.
+    """

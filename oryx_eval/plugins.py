@@ -23,6 +23,12 @@ BUILTIN_MODULES = (
     "oryx_eval.benchmarks.longvideobench.rules",
     "oryx_eval.benchmarks.longvideobench.subtitles",
     "oryx_eval.benchmarks.longvideobench.report",
+    "oryx_eval.benchmarks.ocrbench.reader",
+    "oryx_eval.benchmarks.ocrbench.scoring",
+    "oryx_eval.benchmarks.ocrbench.report",
+    "oryx_eval.benchmarks.scanqa.reader",
+    "oryx_eval.benchmarks.scanqa.scoring",
+    "oryx_eval.benchmarks.scanqa.report",
     "oryx_eval.backends.oryx",
     "oryx_eval.backends.testing",
 )

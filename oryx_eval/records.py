@@ -24,15 +24,18 @@ class _Frozen(BaseModel):
 
 
 class MediaRef(_Frozen):
-    """Where a sample's video, image or synthetic frames come from."""
+    """Where a sample's video, image, multi-view frames or synthetic frames come from."""
 
-    kind: Literal["video", "image", "synthetic"]
+    kind: Literal["video", "image", "multi_view", "synthetic"]
     path: str | None = None
     """Local file for ``video``/``image``."""
+    paths: list[str] | None = None
+    """``multi_view``: the view image files in order (loaded as one frame sequence, like a video)."""
     generator: str | None = None
     """Registered synthetic-media generator name (``synthetic``)."""
     params: dict[str, Any] = Field(default_factory=dict)
-    """Generator arguments (seeded, JSON-serialisable)."""
+    """Generator arguments (seeded, JSON-serialisable); ``multi_view``: ``source_frames`` (frames the
+    views were chosen from) and ``frame_ids`` (their source indices), both optional."""
     num_frames: int | None = None
     """Per-sample override of the task's frame count (recorded)."""
 
@@ -217,6 +220,8 @@ class MetricValue(BaseModel):
     """Of ``n``, records that could not run (never scored; see the metric's rule for how they count)."""
     does_not_fit: int = 0
     """Of ``failed``, records whose prompt is longer than the model's context (left out of accuracy)."""
+    note: str | None = None
+    """Why ``value`` is NaN when the metric could not be computed (``MetricNotComputed``)."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from oryx_eval.errors import CorruptRecordsError
+from oryx_eval.errors import CorruptRecordsError, MetricNotComputed
 from oryx_eval.records import SCHEMA_VERSION, MetricValue, SampleRecord
 from oryx_eval.registry import METRICS
 
@@ -232,12 +232,21 @@ def compression_stats(task: str, comp: str, recs: list[SampleRecord]) -> dict[st
     }
 
 
+def _compute(fn: Any, recs: list[SampleRecord], args: dict[str, Any]) -> tuple[float, str | None]:
+    """A metric's value, or NaN and the reason when it raises ``MetricNotComputed``."""
+    try:
+        return fn(recs, **args), None
+    except MetricNotComputed as e:
+        return float("nan"), str(e)
+
+
 def _metric(task: str, name: str, fn: Any, args: dict, comp: str, recs: list[SampleRecord],
             group: dict[str, Any] | None = None) -> MetricValue:  # fmt: skip
     failed, dnf = failure_counts(recs)
+    value, note = _compute(fn, recs, args)
     return MetricValue(
-        task=task, name=name, value=fn(recs, **args), compression=comp, group=group, n=len(recs),
-        failed=failed, does_not_fit=dnf,
+        task=task, name=name, value=value, compression=comp, group=group, n=len(recs),
+        failed=failed, does_not_fit=dnf, note=note,
     )  # fmt: skip
 
 

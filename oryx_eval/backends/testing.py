@@ -1,4 +1,5 @@
-"""Deterministic test backends (``test-oracle``, ``test-blind``, ``test-fixed-cost``, ``test-fail``).
+"""Deterministic test backends (``test-oracle``, ``test-blind``, ``test-fixed-cost``, ``test-fail``,
+``test-script``).
 
 The harness's analogue of inspect_ai's ``mockllm`` (style.md: "ship a deterministic mock backend for
 tests"): they implement the ``Backend`` protocol without a model, so the task/media/runner/scoring/report
@@ -183,4 +184,48 @@ class FailBackend:
                 )
                 continue
             out.append(_answer(req, text, start, extra))
+        return out
+
+
+@BACKENDS.register("test-script")
+class ScriptBackend:
+    """Answers each request with the text a JSON file gives for its sample id (free-text task checks).
+
+    ``answers_file`` maps ``sample_id -> text``; a sample id absent from the file fails that sample.
+    The frames each request carried are returned in ``extra`` (``frame_count``, ``frame_size``).
+    """
+
+    name = "test-script"
+
+    def __init__(self, answers_file: str) -> None:
+        import json
+        from pathlib import Path
+
+        try:
+            self.answers = json.loads(Path(answers_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise ValueError(f"test-script: cannot read answers_file {answers_file}: {e}") from None
+        if not isinstance(self.answers, dict):
+            raise ValueError(f"test-script: {answers_file} must hold a JSON object sample_id -> text")
+        self.answers_file = answers_file
+
+    def describe(self) -> dict[str, Any]:
+        """Recorded arguments."""
+        return {"name": self.name, "args": {"answers_file": self.answers_file}}
+
+    def generate(self, requests: list[Request]) -> list[Generation]:
+        """The scripted text per request; an unscripted sample id is a per-request error."""
+        out = []
+        for req in requests:
+            start = time.perf_counter()
+            if req.sample_id not in self.answers:
+                out.append(Generation(error=f"test-script: no answer for {req.sample_id!r}",
+                                      compression=req.compression))  # fmt: skip
+                continue
+            frames = [_frames_of(m) for m in req.media]
+            extra = {
+                "frame_count": sum(len(f) for f in frames),
+                "frame_size": [list(f.shape[1:3]) for f in frames],
+            }
+            out.append(_answer(req, str(self.answers[req.sample_id]), start, extra))
         return out

@@ -21,6 +21,7 @@ import numpy as np
 from oryx_eval.errors import MediaError
 from oryx_eval.media.cache import FrameCache
 from oryx_eval.media.image import load_image
+from oryx_eval.media.multi_view import load_views
 from oryx_eval.media.video import DecodedVideo, PathLike, VideoReader, get_reader
 from oryx_eval.records import FrameSampling, LoadedMedia, MediaRef, Sample
 from oryx_eval.registry import GENERATORS
@@ -114,6 +115,11 @@ def load_media(
         return LoadedMedia(
             kind="image", image=img, size_wh=img.size, decode_s=time.perf_counter() - t0, key=ref.key
         )
+    if ref.kind == "multi_view":
+        media = load_views(ref.paths or [], ref.params.get("frame_ids"), ref.params.get("source_frames"))
+        media.decode_s = time.perf_counter() - t0
+        media.key = ref.key
+        return media
     if ref.kind == "synthetic":
         if not ref.generator:
             raise MediaError(f"synthetic media ref has no generator name: {ref.model_dump()}")
@@ -238,19 +244,23 @@ def preflight(samples: Sequence[Sample], open_files: bool = False) -> PreflightR
                 if not ref.generator or ref.generator not in GENERATORS:
                     report.unknown_generators.append((sample.id, str(ref.generator)))
                 continue
-            if not ref.path:
+            files = ref.paths if ref.kind == "multi_view" else ([ref.path] if ref.path else [])
+            if not files:
                 report.missing.append((sample.id, "<no path>"))
                 continue
-            vkey = (ref.kind, ref.path)
-            if vkey not in verdicts:
-                verdicts[vkey] = _check_file(ref.kind, ref.path, open_files)
-            verdict = verdicts[vkey]
-            if verdict is None:
-                continue
-            if verdict[0] == "missing":
-                report.missing.append((sample.id, ref.path))
-            else:
-                report.unreadable.append((sample.id, ref.path, verdict[1]))
+            kind = "image" if ref.kind == "multi_view" else ref.kind
+            for path in files:  # a multi-view ref fails on its first bad view
+                vkey = (kind, path)
+                if vkey not in verdicts:
+                    verdicts[vkey] = _check_file(kind, path, open_files)
+                verdict = verdicts[vkey]
+                if verdict is None:
+                    continue
+                if verdict[0] == "missing":
+                    report.missing.append((sample.id, path))
+                else:
+                    report.unreadable.append((sample.id, path, verdict[1]))
+                break
     return report
 
 
