@@ -301,27 +301,48 @@ def validate_cmd(
     files: Annotated[
         list[Path] | None, typer.Argument(help="Task files (default: every tasks/*.yaml).")
     ] = None,
+    check_media: Annotated[
+        bool, typer.Option(help="Also read each task's samples and check that every media file exists.")
+    ] = False,
+    data_root: Annotated[
+        Path, typer.Option(help="Root of the benchmarks' data folders.")
+    ] = DEFAULT_DATA_ROOT,
+    data: Annotated[list[str], typer.Option("--data", help="Override one data folder: NAME=DIR.")] = [],  # noqa: B006
+    cache_dir: Annotated[Path, typer.Option(help="Cache for generated data.")] = DEFAULT_CACHE,
 ) -> None:
-    """Check task files without a model; exits 2 if any is invalid."""
-    results = []
-    if files:
-        for f in files:
-            try:
-                load_task(f)
-                results.append((f, None))
-            except OryxEvalError as e:
-                results.append((f, str(e)))
-    else:
-        results = validate_all()
+    """Check task files without a model; exits 2 if any is invalid (or, with --check-media, misses media)."""
+    paths = list(files) if files else [p for p, _ in validate_all()]
     bad = 0
-    for path, error in results:
-        if error is None:
-            console.print(f"[green]ok[/]    {path}")
-        else:
+    for path in paths:
+        try:
+            spec = load_task(path)
+            detail = ""
+            if check_media:
+                detail = _media_check(spec, path, data_root, _data_dirs(data), cache_dir)
+            console.print(f"[green]ok[/]    {path}{detail}")
+        except OryxEvalError as e:
             bad += 1
-            err.print(f"[red]error:[/] {escape(str(error))}")
+            err.print(f"[red]error:[/] {escape(str(e))}")
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _media_check(spec: Any, path: Path, data_root: Path, data_dirs: dict, cache_dir: Path) -> str:
+    """Read the task's samples and preflight their media; raises DatasetError naming the first missing."""
+    from oryx_eval.benchmarks.data import resolve_data_dir
+    from oryx_eval.errors import DatasetError
+    from oryx_eval.media.loader import preflight
+    from oryx_eval.runner import read_task_samples
+
+    data_dir = resolve_data_dir(spec.dataset.data, data_root, data_dirs)
+    samples = read_task_samples(spec, path, cache_dir, None, data_dir)
+    report = preflight(samples)
+    if report.missing:
+        first = ", ".join(f"{sid}: {p}" for sid, p in report.missing[:3])
+        raise DatasetError(
+            f"{path}: {len(report.missing)} of {report.checked} media missing (first: {first})"
+        )
+    return f" ({len(samples)} samples, {report.checked} media found)"
 
 
 @app.command("show")

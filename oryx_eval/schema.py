@@ -219,7 +219,25 @@ def load_task(path: str | Path) -> TaskSpec:
         check_names(spec)
     except ValueError as e:
         raise TaskConfigError(f"{path}: {e}") from None
-    return spec
+    return _resolve_paths(spec, path.parent)
+
+
+def _resolve_paths(spec: TaskSpec, base: Path) -> TaskSpec:
+    """Relative ``dataset.source.path``/``media_dir`` resolved against the task file's folder (absolute,
+    so errors and run.json show the path actually used); ``~`` is expanded."""
+    src = spec.dataset.source
+    if src is None:
+        return spec
+    upd = {}
+    for key in ("path", "media_dir"):
+        value = getattr(src, key)
+        if value:
+            p = Path(value).expanduser()
+            upd[key] = str(p if p.is_absolute() else (base / p).resolve())
+    if all(upd[k] == getattr(src, k) for k in upd):
+        return spec
+    dataset = spec.dataset.model_copy(update={"source": src.model_copy(update=upd)})
+    return spec.model_copy(update={"dataset": dataset})
 
 
 def task_path(name: str, tasks_dir: Path = TASKS_DIR) -> Path:
