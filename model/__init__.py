@@ -3,13 +3,15 @@
 from model.errors import InputError, PromptError, SequenceTooLongError
 from model.generation import CheckpointGenerationConfig, GenerationConfig
 from model.oryx import OryxModel
-from model.preprocess import ImageResize, VideoResize
+from model.preprocess import ImageResize, VideoResize, image_view_sizes, video_frame_size
 from model.records import ImageMedia, OryxOutput, StageTimings, TokenCounts, VideoMedia
 from model.tiny import tiny_checkpoint, write_tiny_checkpoint
 from model.tokens import count_visual_tokens
 from model.weights import CheckpointError, load_oryx
 
 __all__ = [
+    "image_view_sizes",
+    "video_frame_size",
     "CheckpointError",
     "CheckpointGenerationConfig",
     "GenerationConfig",

@@ -179,6 +179,9 @@ class FramesInfo(BaseModel):
     source_frames: int | None = None
     source: str | None = None
     """Where the decoded frames came from (``decoded``, ``memory``/``disk`` cache, ``generated``)."""
+    model_size: tuple[int, int] | None = None
+    """(width, height) of each frame as the model saw it, after the backend's resize (``size`` is the
+    decoded source size); ``None`` when the backend does not say."""
 
 
 class SampleRecord(BaseModel):

@@ -36,6 +36,10 @@ def frames_info(media: list[LoadedMedia]) -> FramesInfo:
     )
 
 
+def _seen(frames: FramesInfo, model_size: Any) -> FramesInfo:
+    return frames.model_copy(update={"model_size": tuple(model_size)}) if model_size else frames
+
+
 @dataclass
 class Session:
     """Runs groups of samples (all compression settings) and records every sample as it is scored."""
@@ -103,7 +107,7 @@ class Session:
                 r = SampleRecord(
                     sample_id=s.id, task=spec.name, compression=comp, compression_used=gen.compression,
                     prompt=prompts[s.id], output=gen.text, target=s.target, tokens=gen.tokens, latency_s=lat,
-                    frames=frames, metadata=s.metadata, error=gen.error,
+                    frames=_seen(frames, gen.extra.get("model_size")), metadata=s.metadata, error=gen.error,
                     error_kind=(gen.error_kind or "sample") if gen.error else None, rank=self.rank,
                     extra=gen.extra,
                 )  # fmt: skip

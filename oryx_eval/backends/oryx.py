@@ -140,6 +140,15 @@ class OryxBackend:
                 return r
         return RATIOS[-1]
 
+    def model_size(self, m: LoadedMedia | None, ratio: int) -> tuple[int, int] | None:
+        """(width, height) the model sees: each video frame after the resize, or an image's high-res view."""
+        if m is None or m.size_wh == (0, 0):
+            return None
+        w, h = m.size_wh
+        if m.kind == "image":
+            return self._oryx.image_view_sizes(w, h, self.image_spec)[1]
+        return self._oryx.video_frame_size(w, h, self.video_spec, ratio)
+
     def _media(self, m: LoadedMedia | None) -> Any:
         if m is None:
             return None
@@ -226,6 +235,9 @@ class OryxBackend:
         tok = TokenCounts(visual_raw=o.tokens.visual_raw, visual=o.tokens.visual, text=o.tokens.text,
                           output=o.tokens.output)  # fmt: skip
         extra: dict[str, Any] = {"generation": dict(values), "generation_source": dict(sources)}
+        size = self.model_size(req.media[0] if req.media else None, ratio)
+        if size is not None:
+            extra["model_size"] = list(size)
         if o.warnings:
             extra["warnings"] = list(o.warnings)
         return Generation(text=o.text, tokens=tok, latency_s=lat, compression=str(ratio), extra=extra)

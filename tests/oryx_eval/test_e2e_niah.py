@@ -67,7 +67,7 @@ def test_blind_backend_is_near_chance(tmp_path: Path) -> None:
 
 def test_tiny_oryx_pipeline(tmp_path: Path) -> None:
     """The real loader + model on the tiny checkpoint: token counts match the predictor, auto resolves."""
-    from model import VideoResize, count_visual_tokens
+    from model import VideoResize, count_visual_tokens, video_frame_size
 
     task = _small_niah(tmp_path, "frames", "niah_tiny")
     res = run(_opts(task, tmp_path, "oryx-tiny", compressions=["4", "16", "auto"], limit=4))
@@ -81,6 +81,9 @@ def test_tiny_oryx_pipeline(tmp_path: Path) -> None:
             "video", (64, 64), frames=r.frames.count, compression=used, video_spec=VideoResize()
         )
         assert r.tokens.visual == want
+        assert r.frames.size == (64, 64) and r.frames.model_size == video_frame_size(
+            64, 64, VideoResize(), used
+        )
         assert r.tokens.visual_raw > r.tokens.visual if used > 1 else r.tokens.visual_raw < r.tokens.visual
         assert r.latency_s.prefill > 0 and r.tokens.output > 0
     auto = [r for r in res.samples if r.compression == "auto"]
