@@ -14,7 +14,7 @@ from typing import Any
 
 from model.compressor import RATIO_TO_K
 from model.config import CompressorConfig, OryxConfig, ProjectorConfig, VisionConfig
-from model.preprocess import VideoResize, video_frame_size
+from model.preprocess import ImageResize, VideoResize, image_view_sizes, video_frame_size
 from model.tokens import count_visual_tokens
 
 
@@ -145,6 +145,21 @@ def video_cost(
         prefill=llm_flops(d, n),
         kv_bytes=kv_bytes(d, n),
     )
+
+
+def image_cost(cfg: OryxConfig, source_wh: tuple[int, int], text_tokens: int = 80) -> VideoCost:
+    """Cost of one image question: both views through the ViT (packed), each compressed at 1x."""
+    v, d = cfg.vision, LLMDims.of(cfg.llm)
+    views = image_view_sizes(*source_wh, ImageResize())
+    grids = [(-(-h // v.patch), -(-w // v.patch)) for w, h in views]
+    segs = [h * w for h, w in grids]
+    vis = count_visual_tokens("image", source_wh, patch=v.patch)
+    return VideoCost(
+        frames=1, ratio=1, frame_wh=views[1], vit_tokens=sum(segs), visual_tokens=vis,
+        vit=vit_flops(v, segs), compressor=sum(compressor_flops(cfg.compressor, 1, g, 1) for g in grids),
+        projector=projector_flops(cfg.projector, sum(segs)), prefill=llm_flops(d, vis + text_tokens),
+        kv_bytes=kv_bytes(d, vis + text_tokens),
+    )  # fmt: skip
 
 
 def shared_video_flops(

@@ -69,3 +69,14 @@ def shutdown(dist: Dist) -> None:
 
         if td.is_initialized():
             td.destroy_process_group()
+
+
+def local_device(device: str) -> str:
+    """Pin a bare ``cuda`` to this process's GPU under a launcher (``LOCAL_RANK``); anything else unchanged.
+
+    Without this every torchrun rank would take ``cuda`` = ``cuda:0`` and share one GPU.
+    """
+    local = os.environ.get("LOCAL_RANK")
+    if device == "cuda" and local is not None and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        return f"cuda:{int(local)}"
+    return device

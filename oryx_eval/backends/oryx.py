@@ -66,7 +66,9 @@ class OryxBackend:
         path = Path(model_path)
         if not (path / "config.json").exists():
             raise BackendError(f"{path}: not an Oryx checkpoint directory (no config.json)")
-        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        from oryx_eval.distributed import local_device
+
+        device = local_device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         dtype = dtype or ("bfloat16" if device.startswith("cuda") else "float32")
         self._torch = torch
         self._oryx = oryx
