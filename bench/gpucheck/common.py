@@ -33,7 +33,7 @@ class Shapes:
     copy_bytes: int = 1 << 31
     repeats: int = 5
     workers: tuple[int, ...] = (1, 4, 8, 12)
-    harness_videos: int = 12
+    harness_videos: int = 16
     pytest_paths: tuple[str, ...] = ("tests",)
 
     @classmethod
