@@ -175,7 +175,7 @@ def main() -> int:
     ap.add_argument(
         "--out", type=Path, default=Path("results/gpu_check"), help="folder for gpu_check.json/.txt"
     )
-    ap.add_argument("--budget-s", type=float, default=None, help="wall budget (default 450; dry run 120)")
+    ap.add_argument("--budget-s", type=float, default=None, help="wall budget (default 420; dry run 120)")
     ap.add_argument(
         "--fixture", type=Path, default=Path(".gpu_fixture"), help="clips from make_gpu_fixture.py"
     )
