@@ -98,20 +98,21 @@ def prepare(fixture: Path, work: Path, videos: int, frames: int, answer_tokens: 
 
 
 def _run_cli(args: list[str]) -> int:
+    """The `oryx-eval` command in this process; its exit code (non-standalone click returns it)."""
     import typer
 
     from cli import app
 
     try:
-        typer.main.get_command(app).main(args=args, standalone_mode=False)
-        return 0
+        rv = typer.main.get_command(app).main(args=args, standalone_mode=False)
     except SystemExit as e:
         return int(e.code or 0)
-    except Exception as e:  # click's Exit carries the code in exit_code
+    except Exception as e:  # an Exit that some click/typer versions raise instead of returning
         code = getattr(e, "exit_code", None)
         if code is None:
             raise
         return int(code)
+    return rv if isinstance(rv, int) else 0
 
 
 def one_run(task: Path, out: Path, workers: int, device: str, dtype: str) -> dict[str, Any]:

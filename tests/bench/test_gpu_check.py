@@ -70,3 +70,11 @@ def test_a_failing_section_is_reported_and_the_rest_runs(tmp_path: Path) -> None
     chk.run(["vit_speed"], write=lambda: None)
     assert chk.sections["vit_speed"] == {"status": "skipped", "reason": chk.sections["vit_speed"]["reason"]}
     assert chk.sections["vit_speed"]["reason"].startswith("time budget")
+
+
+def test_cli_exit_codes_reach_the_harness_section() -> None:
+    sys.path.insert(0, str(REPO / "bench"))
+    from gpucheck.harness import _run_cli
+
+    assert _run_cli(["run", "--tasks", "no_such_task", "--model", "oryx-tiny"]) == 2  # bad input: exit 2
+    assert _run_cli(["tasks"]) == 0
