@@ -225,6 +225,9 @@ def run_cmd(
         int, typer.Option(help="Stop the run above this many failures in a row (0: no limit).")
     ] = DEFAULT_MAX_CONSECUTIVE,
     workers: Annotated[int, typer.Option(help="Media decode workers.")] = 2,
+    prefetch: Annotated[
+        int, typer.Option(help="Groups decoded ahead of the model (caps the workers in use; 0: no overlap).")
+    ] = 4,
     share_media: Annotated[
         bool, typer.Option(help="Reuse decoded media/encoding/prefix across samples.")
     ] = True,
@@ -255,7 +258,8 @@ def run_cmd(
             backend_args=_model_args(model_path, dtype, device, attn, model_arg),
             compressions=_split(compression), output_dir=output, run_id=run_id, resume=resume,
             retry_failed=retry_failed, limit=limit, seed=seed, frames=frames, max_failures=max_failures,
-            max_consecutive_failures=max_consecutive_failures, workers=workers, share_media=share_media,
+            max_consecutive_failures=max_consecutive_failures, workers=workers, prefetch=prefetch,
+            share_media=share_media,
             cache_dir=cache_dir, data_root=data_root, data_dirs=_data_dirs(data),
             disk_frame_cache=disk_frame_cache, frame_cache_gb=frame_cache_gb,
             frame_cache_identity=frame_cache_identity,

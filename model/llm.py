@@ -7,6 +7,7 @@ plain Hugging Face causal LM built from the checkpoint's config.json minus the O
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Literal
 
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedModel, Qwen2Config, Qwen2ForCausalLM
@@ -66,3 +67,17 @@ def build_llm(cfg: OryxConfig, attn_implementation: LLMAttention = "sdpa") -> Pr
     conf = build_llm_config(cfg, attn_implementation)
     cls: type[PreTrainedModel] = Qwen2ForCausalLM if cfg.llm_kind == "qwen2" else LlamaForCausalLM
     return cls(conf)
+
+
+def cache_kwarg(llm: PreTrainedModel) -> str:
+    """Name of the KV-cache argument of `llm.forward`: `cache` (newer 5.x, e.g. 5.24) or `past_key_values`.
+
+    transformers renamed `past_key_values` to `cache`; the new name still accepts the old one with a warning,
+    but older 5.x (e.g. 5.17) silently swallows an unknown `cache=` in `**kwargs` and decodes without context.
+    """
+    params = inspect.signature(type(llm).forward).parameters
+    if "cache" in params:
+        return "cache"
+    if "past_key_values" in params:
+        return "past_key_values"
+    raise TypeError(f"{type(llm).__name__}.forward takes neither `cache` nor `past_key_values`")

@@ -27,7 +27,7 @@ from model.compressor import DynamicCompressor
 from model.config import OryxConfig
 from model.errors import InputError, SequenceTooLongError
 from model.generation import CheckpointGenerationConfig, GenerationConfig, sample_next
-from model.llm import LLMAttention, build_llm
+from model.llm import LLMAttention, build_llm, cache_kwarg
 from model.preprocess import POOL_SIDE, ImageResize, VideoResize, preprocess_image, preprocess_video
 from model.projector import Projector
 from model.prompt import IM_END, IMAGE_TOKEN_INDEX, build_prompt, tokenize_with_image
@@ -67,6 +67,7 @@ class OryxModel(nn.Module):
         self.vision_resampler = DynamicCompressor(config.compressor)
         self.mm_projector = Projector(config.projector)
         self.llm = build_llm(config, llm_attn)
+        self._cache_kw = cache_kwarg(self.llm)  # `cache` or `past_key_values`, by transformers version
         self.stop_ids = self._stop_ids()
         # The reference's loader calls `resize_token_embeddings(len(tokenizer))`, which cuts the LM head to
         # the tokenizer's length (Qwen2: 152064 -> 151646 rows), so padding rows can never be generated.
@@ -170,9 +171,8 @@ class OryxModel(nn.Module):
     def _forward(self, embeds: Tensor, start: int, cache: DynamicCache) -> Tensor:
         """Run `(S, D)` embeddings at positions start..start+S-1 through the LLM; `(V,)` last logits."""
         pos = torch.arange(start, start + embeds.shape[0], device=self.device)[None]  # (1, S)
-        out = self.llm(
-            inputs_embeds=embeds[None], position_ids=pos, cache=cache, use_cache=True, logits_to_keep=1
-        )
+        kw = {self._cache_kw: cache}
+        out = self.llm(inputs_embeds=embeds[None], position_ids=pos, use_cache=True, logits_to_keep=1, **kw)
         return out.logits[0, -1, : self.vocab_limit]  # (V,), V = tokenizer length as in the reference
 
     def _decode(self, logits: Tensor, cache: DynamicCache, pos: int, gen: GenerationConfig) -> list[int]:
@@ -191,8 +191,8 @@ class OryxModel(nn.Module):
             step = self.llm(
                 input_ids=ids,
                 position_ids=torch.tensor([[pos]], device=self.device),
-                cache=cache,
                 use_cache=True,
+                **{self._cache_kw: cache},
             )
             logits, pos = step.logits[0, -1, : self.vocab_limit], pos + 1
 
