@@ -13,6 +13,7 @@ BUILTIN_MODULES = (
     "oryx_eval.benchmarks.niah.report",
     "oryx_eval.backends.oryx",
     "oryx_eval.backends.testing",
+    "oryx_eval.backends.openai_chat",
 )
 
 _loaded = False

@@ -184,6 +184,8 @@ class SampleRecord(BaseModel):
     error: str | None = None
     error_kind: ErrorKind | None = None
     rank: int = 0
+    extra: dict[str, Any] = Field(default_factory=dict)
+    """Backend-specific facts about this sample (``Generation.extra``: e.g. frames an API backend sent)."""
 
 
 class MetricValue(BaseModel):

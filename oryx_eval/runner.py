@@ -289,6 +289,7 @@ class _Session:
                     sample_id=s.id, task=spec.name, compression=comp, compression_used=gen.compression,
                     prompt=prompts[s.id], output=gen.text, target=s.target, tokens=gen.tokens, latency_s=lat,
                     frames=frames, metadata=s.metadata, error=gen.error, rank=self.rank, score=0.0,
+                    extra=gen.extra,
                 )  # fmt: skip
                 self.recorder.write(r if gen.error else _score(spec, s, r))
         return n

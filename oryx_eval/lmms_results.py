@@ -1,0 +1,127 @@
+"""Read an lmms-eval run (``*_results.json`` + optional ``*_samples_<task>.jsonl``) as a ``RunRecord``.
+
+So lmms-eval runs (ours through the plugin, or any other model's) can sit in a leaderboard next to
+oryx-eval runs. Layout read (lmms-eval 0.7.x, verified with 0.7.3): ``results`` per task with
+``"<metric>,<filter>"`` values (dict-valued aggregations become breakdown cells), ``n-samples``,
+``config`` (model, model_args, ...), ``lmms_eval_version``, ``date``; samples files carry ``doc_id``,
+``token_counts`` and the task's per-doc fields. The oryx-eval plugin's per-sample tokens and stage
+latencies (``oryx_samples.jsonl``, written next to lmms-eval's logs) are summarised when present.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from oryx_eval.errors import DatasetError
+from oryx_eval.records import MetricValue
+from oryx_eval.results import RunRecord
+
+SOURCE = "lmms-eval"
+
+
+def find_results_file(path: Path) -> Path:
+    """``path`` itself, or the single newest ``*_results.json`` under the directory ``path``."""
+    if path.is_file():
+        return path
+    found = sorted(path.rglob("*_results.json"))
+    if not found:
+        raise DatasetError(f"{path}: no lmms-eval *_results.json file under it")
+    return max(found, key=lambda p: (p.name, str(p)))
+
+
+def _model_args(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return raw
+    out: dict[str, Any] = {}
+    for item in re.split(r",(?![^{]*\})", str(raw or "")):
+        k, sep, v = item.partition("=")
+        if sep:
+            out[k.strip()] = v.strip()
+    return out
+
+
+def _metric_values(task: str, key: str, val: Any, comp: str, n: int) -> list[MetricValue]:
+    metric, _, filt = key.partition(",")
+    name = metric if filt in ("", "none") else f"{metric},{filt}"
+    if isinstance(val, bool) or not isinstance(val, (int, float, dict)):
+        return []
+    if isinstance(val, dict):  # a dict aggregation: one breakdown cell per numeric entry
+        return [
+            MetricValue(task=task, name=name, value=float(v), compression=comp, group={"cell": str(k)}, n=n)
+            for k, v in val.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)
+        ]
+    return [MetricValue(task=task, name=name, value=float(val), compression=comp, n=n)]
+
+
+def _samples_stats(results_file: Path, task: str) -> dict[str, Any] | None:
+    stem = results_file.name[: -len("_results.json")]
+    f = results_file.with_name(f"{stem}_samples_{task}.jsonl")
+    if not f.exists():
+        return None
+    rows = [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
+    toks = [r.get("token_counts") or {} for r in rows]
+
+    def mean(key: str) -> float:
+        xs = [t[key] for t in toks if isinstance(t.get(key), (int, float))]
+        return sum(xs) / len(xs) if xs else math.nan
+
+    return {"file": f.name, "n": len(rows), "input_tokens_mean": mean("input_tokens"),
+            "output_tokens_mean": mean("output_tokens")}  # fmt: skip
+
+
+def _oryx_stats(results_file: Path, task: str) -> dict[str, Any] | None:
+    f = results_file.parent / "oryx_samples.jsonl"
+    if not f.exists():
+        return None
+    rows = [json.loads(x) for x in f.read_text().splitlines() if x.strip()]
+    rows = [r for r in rows if r.get("task") == task and r.get("error") is None]
+    if not rows:
+        return None
+    lat = {k: sum(r["latency_s"][k] for r in rows) / len(rows) for k in rows[0]["latency_s"]}
+    tok = {k: sum(r["tokens"][k] for r in rows) / len(rows) for k in rows[0]["tokens"]}
+    return {"n": len(rows), "tokens_mean": tok, "latency_s_mean": lat}
+
+
+def read_lmms_eval(path: Path) -> RunRecord:
+    """An lmms-eval results file (or a directory holding one) as a RunRecord (``spec.source``)."""
+    f = find_results_file(Path(path))
+    try:
+        data = json.loads(f.read_text())
+        results: dict[str, dict[str, Any]] = data["results"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise DatasetError(f"{f}: not an lmms-eval results file ({type(e).__name__}: {e})") from None
+    cfg = data.get("config") or {}
+    margs = _model_args(cfg.get("model_args"))
+    comp = str(margs.get("compression", "-"))
+    nsamp = data.get("n-samples") or {}
+    metrics: list[MetricValue] = []
+    stats: list[dict[str, Any]] = []
+    for task, vals in results.items():
+        n = int((nsamp.get(task) or {}).get("effective", 0))
+        for key, val in vals.items():
+            if key == "alias" or "_stderr" in key:
+                continue
+            metrics.extend(_metric_values(task, key, val, comp, n))
+        st: dict[str, Any] = {"task": task, "compression": comp, "n": n}
+        for k, fn in (("lmms_samples", _samples_stats), ("oryx", _oryx_stats)):
+            if (v := fn(f, task)) is not None:
+                st[k] = v
+        stats.append(st)
+    spec = {
+        "source": SOURCE, "file": str(f), "lmms_eval_version": data.get("lmms_eval_version"),
+        "tasks": list(results), "backend": {"name": cfg.get("model"), "args": margs,
+                                            "model_backend": cfg.get("model_backend")},
+        "limit": cfg.get("limit"), "gen_kwargs": cfg.get("gen_kwargs"), "git_hash": data.get("git_hash"),
+    }  # fmt: skip
+    started = str(data.get("date") or data.get("start_time") or "")
+    wall = data.get("total_evaluation_time_seconds")
+    return RunRecord(
+        status="success", spec=spec, metrics=metrics, stats=stats, started=started,
+        wall_s=float(wall) if wall is not None else None,
+        notes=[f"imported from lmms-eval results {f.name}; scores are lmms-eval's own"],
+    )  # fmt: skip
