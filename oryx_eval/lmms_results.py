@@ -75,9 +75,11 @@ def _samples_stats(results_file: Path, task: str) -> dict[str, Any] | None:
 
 
 def _oryx_stats(results_file: Path, task: str) -> dict[str, Any] | None:
-    f = results_file.parent / "oryx_samples.jsonl"
-    if not f.exists():
+    found = [d / "oryx_samples.jsonl" for d in (results_file.parent, results_file.parent.parent)]
+    found = [p for p in found if p.exists()]
+    if not found:
         return None
+    f = found[0]
     rows = [json.loads(x) for x in f.read_text().splitlines() if x.strip()]
     rows = [r for r in rows if r.get("task") == task and r.get("error") is None]
     if not rows:
