@@ -12,7 +12,8 @@ frames (``sampling`` mode), a PIL image is passed as is. Requests sharing a vide
 settings go to the backend in one call, so the video is encoded and its prefix prefilled once.
 Each answer is returned as ``GenerationResult`` with token counts (lmms-eval logs them per sample),
 and our per-sample record (tokens, stage latencies, frames, ratio used) is appended to
-``<log_dir>/oryx_samples.jsonl`` (pass ``log_dir`` = lmms-eval's ``--output_path`` to keep them together);
+``<log_dir>/oryx_samples.jsonl`` (started afresh per invocation; pass ``log_dir`` = lmms-eval's
+``--output_path`` to keep them together);
 run-level means go to lmms-eval's ``throughput`` block via ``log_metrics``.
 A failed sample raises by default (``on_error=raise``: lmms-eval would otherwise score an empty answer);
 ``on_error=empty`` answers "" and records the error in ``oryx_samples.jsonl``.
@@ -50,7 +51,9 @@ def generation_settings(gen_kwargs: dict[str, Any], seed: int) -> tuple[Generati
     until = kw.pop("until", None) or []
     until = [until] if isinstance(until, str) else list(until)
     if int(kw.get("num_beams", 1) or 1) != 1:
-        raise BackendError(f"oryx_eval lmms model: num_beams={kw['num_beams']} is not supported (greedy/sampling)")
+        raise BackendError(
+            f"oryx_eval lmms model: num_beams={kw['num_beams']} is not supported (greedy/sampling)"
+        )
     temp = float(kw.get("temperature", 0.0) or 0.0)
     if kw.get("do_sample") is False:
         temp = 0.0
@@ -96,6 +99,7 @@ class OryxEvalLMM(lmms):
         self.batch_size_per_gpu = int(batch_size)
         self.log_path = Path(log_dir) / SAMPLES_FILE
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_path.write_text("")  # one lmms-eval invocation per log (appended per sample)
         (self.log_path.parent / "oryx_backend.json").write_text(
             json.dumps({"backend": self.backend.describe(), "compression": self.compression,
                         "sampling": self.sampling.model_dump(), "seed": self.seed}, indent=2, default=str)
@@ -131,7 +135,9 @@ class OryxEvalLMM(lmms):
         for idx in groups.values():
             outs = self._run_group([requests[i] for i in idx], keys[idx[0]])
             for i, (text, gen) in zip(idx, outs, strict=True):
-                tok = LmmsTokens(input_tokens=gen.tokens.text + gen.tokens.visual, output_tokens=gen.tokens.output)
+                tok = LmmsTokens(
+                    input_tokens=gen.tokens.text + gen.tokens.visual, output_tokens=gen.tokens.output
+                )
                 results[i] = GenerationResult(text=text, token_counts=tok)
                 self.cache_hook.add_partial("generate_until", requests[i].args[:2], text)
                 gen_tokens += gen.tokens.output
@@ -151,8 +157,9 @@ class OryxEvalLMM(lmms):
         decode_s = time.perf_counter() - t0
         if err is None:
             reqs = [
-                Request(sample_id=f"{i.args[4]}/{i.args[3]}", prompt=i.args[0], media=media, generation=gen_set,
-                        compression=self.compression, media_key=media[0].key if media else None)
+                Request(sample_id=f"{i.args[4]}/{i.args[3]}", prompt=i.args[0], media=media,
+                        generation=gen_set, compression=self.compression,
+                        media_key=media[0].key if media else None)
                 for i in insts
             ]  # fmt: skip
             gens = self.backend.generate(reqs)
@@ -189,7 +196,9 @@ class OryxEvalLMM(lmms):
                     avg_speed=gen_tokens / wall if wall > 0 else 0.0, additional_metrics=extra)  # fmt: skip
 
     def loglikelihood(self, requests: list[Instance]) -> list[tuple[float, bool]]:
-        raise NotImplementedError("oryx_eval lmms model: loglikelihood tasks are not supported (generation only)")
+        raise NotImplementedError(
+            "oryx_eval lmms model: loglikelihood tasks are not supported (generation only)"
+        )
 
     def generate_until_multi_round(self, requests: list[Instance]) -> list[str]:
         raise NotImplementedError("oryx_eval lmms model: multi-round generation is not supported")

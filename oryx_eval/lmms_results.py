@@ -64,7 +64,10 @@ def _samples_stats(results_file: Path, task: str) -> dict[str, Any] | None:
     if not f.exists():
         return None
     rows = [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
-    toks = [r.get("token_counts") or {} for r in rows]
+    toks: list[dict[str, Any]] = []  # token_counts: one dict per repeat (a list), or a dict
+    for r in rows:
+        tc = r.get("token_counts") or []
+        toks.extend(t for t in (tc if isinstance(tc, list) else [tc]) if isinstance(t, dict))
 
     def mean(key: str) -> float:
         xs = [t[key] for t in toks if isinstance(t.get(key), (int, float))]

@@ -9,7 +9,9 @@ request that still fails (or gets a malformed answer) fails only its sample (``G
 Tokens: ``tokens.text`` = the server's ``usage.prompt_tokens`` (ALL input tokens, images included: the
 visual share is not reported by the API, so ``visual``/``visual_raw`` stay 0 = unknown) and
 ``tokens.output`` = ``usage.completion_tokens``. Latency: ``preprocess`` = JPEG encoding (split over the
-requests sharing it), ``generate`` = the HTTP call including retries.
+requests sharing it), ``generate`` = the HTTP call including retries. ``compression`` does not apply
+to an API model (``compression_used`` stays empty) unless ``send_compression`` forwards it to
+``oryx-eval serve``, which reports the ratio it used. ``top_k`` is not an OpenAI parameter: not sent.
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ class OpenAIChatBackend:
         api_key_env: str = "OPENAI_API_KEY", api_key_file: str | None = None, max_frames: int = 32,
         max_side: int = 768, jpeg_quality: int = 85, timeout_s: float = 60.0, max_retries: int = 4,
         backoff_s: float = 1.0, backoff_max_s: float = 30.0, concurrency: int = 4,
-        system_prompt: str | None = None, send_seed: bool = True,
+        system_prompt: str | None = None, send_seed: bool = True, send_compression: bool = False,
+        check_endpoint: bool = True,
     ) -> None:  # fmt: skip
         if max_frames < 1 or max_side < 16 or not 1 <= jpeg_quality <= 95 or concurrency < 1:
             raise BackendError(
@@ -80,24 +83,35 @@ class OpenAIChatBackend:
             base_url, api_key, api_key_env, api_key_file, timeout_s, max_retries, backoff_s, backoff_max_s
         )
         self.client = make_client(self.endpoint, self._key)
+        self.served = self._served_models() if (check_endpoint or model is None) else None
         self.model = model or self._only_model()
         self.max_frames, self.max_side, self.jpeg_quality = max_frames, max_side, jpeg_quality
         self.concurrency = concurrency
         self.system_prompt = system_prompt
         self.send_seed = send_seed
+        self.send_compression = send_compression
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="oryx-openai")
+
+    def _served_models(self) -> list[str] | None:
+        """``GET /models`` once at start: an unreachable server or a refused key fails the whole backend
+        (systemic, not per sample); a server without the route gives ``None``."""
+        import openai
+
+        try:
+            return [m.id for m in self.client.models.list().data]
+        except (openai.APIConnectionError, openai.AuthenticationError, openai.PermissionDeniedError) as e:
+            msg = f"openai backend: {self.endpoint.base_url} is not usable: {type(e).__name__}: {e}"
+            raise BackendError(redact(" ".join(msg.split()), self._key)) from None
+        except Exception:  # noqa: BLE001 - /models is optional for chat servers; chat calls decide
+            return None
 
     def _only_model(self) -> str:
         """The served model when the server lists exactly one (vLLM, SGLang, oryx-eval serve)."""
-        try:
-            ids = [m.id for m in self.client.models.list().data]
-        except Exception as e:  # noqa: BLE001 - reported as a backend error naming the endpoint
+        ids = self.served
+        if ids is None or len(ids) != 1:
             raise BackendError(
-                redact(f"openai backend: no model=NAME given and {self.endpoint.base_url}/models failed: {e}",
-                       self._key)
-            ) from None  # fmt: skip
-        if len(ids) != 1:
-            raise BackendError(f"openai backend: pass model=NAME; {self.endpoint.base_url} serves {ids}")
+                f"openai backend: pass model=NAME; {self.endpoint.base_url}/models lists {ids}"
+            )
         return ids[0]
 
     def describe(self) -> dict[str, Any]:
@@ -108,7 +122,8 @@ class OpenAIChatBackend:
                 "model": self.model, **self.endpoint.describe(), "max_frames": self.max_frames,
                 "max_side": self.max_side, "jpeg_quality": self.jpeg_quality,
                 "concurrency": self.concurrency, "system_prompt": self.system_prompt,
-                "send_seed": self.send_seed,
+                "send_seed": self.send_seed, "send_compression": self.send_compression,
+                "served_models": self.served,
             },
             "tokens_note": TOKENS_NOTE,
         }  # fmt: skip
@@ -131,6 +146,8 @@ class OpenAIChatBackend:
             p["top_p"] = g.top_p
         if self.send_seed:
             p["seed"] = g.seed
+        if self.send_compression:  # oryx-eval serve's non-standard field
+            p["extra_body"] = {"compression": req.compression}
         return p
 
     def _one(self, req: Request, enc: EncodedMedia, encode_s: float) -> Generation:
@@ -152,14 +169,14 @@ class OpenAIChatBackend:
         wall = time.perf_counter() - t0
         extra.update(attempts=attempts, usage=usage)
         lat = Latency(preprocess=encode_s, generate=wall, total=encode_s + wall)
-        return Generation(text=text, tokens=tok, latency_s=lat, compression=req.compression, extra=extra)
+        ox = getattr(resp, "oryx_eval", None)  # present when the server is oryx-eval serve
+        used = ox.get("compression_used") if isinstance(ox, dict) and self.send_compression else None
+        return Generation(text=text, tokens=tok, latency_s=lat, compression=used, extra=extra)
 
     def _failed(self, req: Request, msg: str, t0: float, encode_s: float, extra: dict) -> Generation:
         wall = time.perf_counter() - t0
         lat = Latency(preprocess=encode_s, generate=wall, total=encode_s + wall)
-        return Generation(
-            error=msg, error_kind="sample", latency_s=lat, compression=req.compression, extra=extra
-        )
+        return Generation(error=msg, error_kind="sample", latency_s=lat, compression=None, extra=extra)
 
     def generate(self, requests: list[Request]) -> list[Generation]:
         """All requests, ``concurrency`` at a time; media shared by requests is encoded once."""

@@ -62,6 +62,9 @@ class FakeOpenAI:
                     pass
 
             def do_GET(self) -> None:  # noqa: N802
+                if fake.key is not None and self.headers.get("Authorization") != f"Bearer {fake.key}":
+                    self._send(401, b'{"error": {"message": "bad key", "type": "auth"}}')
+                    return
                 self._send(200, json.dumps({"object": "list", "data": [{"id": "fake-model"}]}).encode())
 
             def do_POST(self) -> None:  # noqa: N802

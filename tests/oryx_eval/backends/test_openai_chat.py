@@ -165,11 +165,30 @@ def test_key_is_sent_but_never_written(tmp_path: Path, monkeypatch: pytest.Monke
     assert spec["api_key"] == "env OPENAI_API_KEY"
 
 
-def test_wrong_key_is_a_failed_sample_without_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refused_key_or_dead_server_fails_the_backend_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong-one")
     with FakeOpenAI(key=KEY) as fake:
-        g = OpenAIChatBackend(model="m", base_url=fake.base_url, **FAST).generate([_request("x")])[0]
+        with pytest.raises(BackendError, match="AuthenticationError") as e:
+            OpenAIChatBackend(model="m", base_url=fake.base_url, **FAST)
+        assert "sk-wrong-one" not in str(e.value)
+        # without the start check, the refusal fails each sample, without retries
+        b = OpenAIChatBackend(model="m", base_url=fake.base_url, check_endpoint=False, **FAST)
+        g = b.generate([_request("x")])[0]
     assert g.error.startswith("HTTP 401 after 1 attempt(s)") and "sk-wrong-one" not in g.error
+    with pytest.raises(BackendError, match="is not usable: APIConnectionError"):
+        OpenAIChatBackend(model="m", base_url=fake.base_url, **FAST)  # the server is gone now
+
+
+def test_compression_is_forwarded_to_serve(tmp_path: Path) -> None:
+    service = ChatService(build_backend("test-oracle", {}, tmp_path), "oracle")
+    with running(service) as url:
+        plain = OpenAIChatBackend(base_url=url, **FAST).generate([_request("a")])[0]
+        fwd = OpenAIChatBackend(base_url=url, send_compression=True, **FAST)
+        req = _request("b")
+        req.compression = "16"
+        g = fwd.generate([req])[0]
+    assert plain.compression is None  # an API model has no compression setting
+    assert g.error is None and g.compression == "16"
 
 
 def test_literal_key_argument_is_refused(tmp_path: Path) -> None:

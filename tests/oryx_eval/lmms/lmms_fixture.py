@@ -34,7 +34,7 @@ metadata:
   version: 0.0
 """
 
-UTILS = '''\
+UTILS = """\
 import os
 
 VIDEO_DIR = {video_dir!r}
@@ -51,7 +51,7 @@ def doc_to_text(doc, lmms_eval_specific_kwargs=None):
 def process_results(doc, results):
     pred = results[0].strip()
     return {{"exact": float(pred[:1] == doc["answer"])}}
-'''
+"""
 
 
 def make_lmms_task(root: Path, n_videos: int = 2, per_video: int = 2) -> tuple[Path, int]:
@@ -63,8 +63,14 @@ def make_lmms_task(root: Path, n_videos: int = 2, per_video: int = 2) -> tuple[P
     for v in range(n_videos):
         encode_video(make_frames(16, v), videos / f"v{v}.mp4", fps=8, gop=8)
         for q in range(per_video):
-            rows.append({"id": f"v{v}q{q}", "video": f"v{v}.mp4", "answer": "ABCD"[(v + q) % 4],
-                         "question": f"Clip {v}, question {q}: which colour? A. red B. green C. blue D. grey"})
+            rows.append(
+                {
+                    "id": f"v{v}q{q}",
+                    "video": f"v{v}.mp4",
+                    "answer": "ABCD"[(v + q) % 4],
+                    "question": f"Clip {v}, question {q}: which colour? A. red B. green C. blue D. grey",
+                }
+            )
     data = root / "data.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     tasks = root / "tasks"

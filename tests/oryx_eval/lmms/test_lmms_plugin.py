@@ -44,7 +44,7 @@ def test_lmms_eval_runs_oryx_through_the_entry_point(tmp_path: Path) -> None:
     assert data["n-samples"][TASK]["effective"] == n_docs
     assert "oryx_eval.lmms_plugin.OryxEvalLMM" in data["config"]["model_backend"]
     samples = [json.loads(x) for x in next(out.rglob(f"*_samples_{TASK}.jsonl")).read_text().splitlines()]
-    assert len(samples) == n_docs and all(s["token_counts"]["input_tokens"] > 0 for s in samples)
+    assert len(samples) == n_docs and all(s["token_counts"][0]["input_tokens"] > 0 for s in samples)
     ours = [json.loads(x) for x in (out / "oryx_samples.jsonl").read_text().splitlines()]
     assert len(ours) == n_docs and all(r["error"] is None for r in ours)
     assert all(r["frames"]["count"] == 8 and r["tokens"]["visual"] > 0 for r in ours)
