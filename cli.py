@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT
+from oryx_eval.commands.lmms_import import import_lmms_cmd
 from oryx_eval.commands.serve import serve_cmd
 from oryx_eval.errors import OryxEvalError, RunFailedError
 from oryx_eval.results import RunRecord, load_run
@@ -85,6 +86,8 @@ def render_summary(rec: RunRecord, run_dir: Path) -> None:
         t.add_column(col, justify="left" if col == "task" else "right")
     for s in rec.stats:
         tok, lat = s["tokens_mean"], s["latency_s"]
+        # NaN means (unknown, or no successful sample) come back from run.json as null
+        tok = {k: math.nan if v is None else v for k, v in tok.items()}
         total = tok["visual"] + tok["text"] + tok["output"]
         row = [s["task"], s["compression"], str(s["n"]), str(s["failed"]), str(s.get("unparsed", "-"))]
         row += [_fmt(s["accuracy"]), _fmt(tok["visual"], 1), _fmt(total, 1)]
@@ -240,6 +243,7 @@ def show_cmd(
 
 
 app.command("serve")(serve_cmd)
+app.command("import-lmms")(import_lmms_cmd)
 
 
 def main() -> None:

@@ -6,6 +6,8 @@ oryx-eval runs. Layout read (lmms-eval 0.7.x, verified with 0.7.3): ``results`` 
 ``config`` (model, model_args, ...), ``lmms_eval_version``, ``date``; samples files carry ``doc_id``,
 ``token_counts`` and the task's per-doc fields. The oryx-eval plugin's per-sample tokens and stage
 latencies (``oryx_samples.jsonl``, written next to lmms-eval's logs) are summarised when present.
+``stats`` follow ``results.compression_stats``'s shape so leaderboards and ``oryx-eval show`` read both
+kinds of run alike; ``accuracy`` there is the task's first scalar metric (named in ``accuracy_metric``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from __future__ import annotations
 import json
 import math
 import re
+import statistics
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from oryx_eval.errors import DatasetError
 from oryx_eval.records import MetricValue
@@ -58,38 +63,66 @@ def _metric_values(task: str, key: str, val: Any, comp: str, n: int) -> list[Met
     return [MetricValue(task=task, name=name, value=float(val), compression=comp, n=n)]
 
 
-def _samples_stats(results_file: Path, task: str) -> dict[str, Any] | None:
+def _mean(xs: list[float]) -> float:
+    return statistics.fmean(xs) if xs else math.nan
+
+
+def _pct(xs: list[float], q: float) -> float:
+    return float(np.percentile(xs, q * 100)) if xs else math.nan
+
+
+def _lmms_samples(results_file: Path, task: str) -> list[dict[str, Any]] | None:
     stem = results_file.name[: -len("_results.json")]
     f = results_file.with_name(f"{stem}_samples_{task}.jsonl")
     if not f.exists():
         return None
-    rows = [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
-    toks: list[dict[str, Any]] = []  # token_counts: one dict per repeat (a list), or a dict
+    return [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
+
+
+def _token_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []  # token_counts: one dict per repeat (a list), or a dict
     for r in rows:
         tc = r.get("token_counts") or []
-        toks.extend(t for t in (tc if isinstance(tc, list) else [tc]) if isinstance(t, dict))
-
-    def mean(key: str) -> float:
-        xs = [t[key] for t in toks if isinstance(t.get(key), (int, float))]
-        return sum(xs) / len(xs) if xs else math.nan
-
-    return {"file": f.name, "n": len(rows), "input_tokens_mean": mean("input_tokens"),
-            "output_tokens_mean": mean("output_tokens")}  # fmt: skip
+        out.extend(t for t in (tc if isinstance(tc, list) else [tc]) if isinstance(t, dict))
+    return out
 
 
-def _oryx_stats(results_file: Path, task: str) -> dict[str, Any] | None:
+def _oryx_rows(results_file: Path, task: str) -> list[dict[str, Any]] | None:
     found = [d / "oryx_samples.jsonl" for d in (results_file.parent, results_file.parent.parent)]
     found = [p for p in found if p.exists()]
     if not found:
         return None
-    f = found[0]
-    rows = [json.loads(x) for x in f.read_text().splitlines() if x.strip()]
-    rows = [r for r in rows if r.get("task") == task and r.get("error") is None]
-    if not rows:
-        return None
-    lat = {k: sum(r["latency_s"][k] for r in rows) / len(rows) for k in rows[0]["latency_s"]}
-    tok = {k: sum(r["tokens"][k] for r in rows) / len(rows) for k in rows[0]["tokens"]}
-    return {"n": len(rows), "tokens_mean": tok, "latency_s_mean": lat}
+    rows = [json.loads(x) for x in found[0].read_text().splitlines() if x.strip()]
+    return [r for r in rows if r.get("task") == task] or None
+
+
+def task_stats(results_file: Path, task: str, comp: str, n: int, accuracy: float) -> dict[str, Any]:
+    """Stats in the shape of ``results.compression_stats`` (tokens and latency from our per-sample log
+    when the run used the plugin, else token means from lmms-eval's samples file; unknown = NaN)."""
+    ours = _oryx_rows(results_file, task)
+    lm = _lmms_samples(results_file, task)
+    keys = ("visual_raw", "visual", "text", "output")
+    stages = ("decode", "preprocess", "vision", "compress", "prefill", "generate", "total")
+    st: dict[str, Any] = {"task": task, "compression": comp, "n": n, "failed": 0, "unparsed": "-",
+                          "accuracy": accuracy}  # fmt: skip
+    if ours is not None:
+        ok = [r for r in ours if r.get("error") is None]
+        st["failed"] = len(ours) - len(ok)
+        st["tokens_mean"] = {k: _mean([float(r["tokens"][k]) for r in ok if k in r["tokens"]]) for k in keys}
+        tot = [float(r["latency_s"]["total"]) for r in ok if "total" in r["latency_s"]]
+        st["latency_s"] = {"p50": _pct(tot, 0.5), "p90": _pct(tot, 0.9), "mean": {
+            k: _mean([float(r["latency_s"][k]) for r in ok if k in r["latency_s"]]) for k in stages}}  # fmt: skip
+        st["source"] = "oryx_samples.jsonl"
+        return st
+    toks = _token_rows(lm or [])
+    st["tokens_mean"] = {  # lmms-eval counts the whole input (visual included) as input_tokens
+        "visual_raw": math.nan, "visual": math.nan,
+        "text": _mean([float(t["input_tokens"]) for t in toks if isinstance(t.get("input_tokens"), int)]),
+        "output": _mean([float(t["output_tokens"]) for t in toks if isinstance(t.get("output_tokens"), int)]),
+    }  # fmt: skip
+    st["latency_s"] = {"p50": math.nan, "p90": math.nan, "mean": dict.fromkeys(stages, math.nan)}
+    st["source"] = "lmms-eval samples" if lm is not None else "results only"
+    return st
 
 
 def read_lmms_eval(path: Path) -> RunRecord:
@@ -112,10 +145,10 @@ def read_lmms_eval(path: Path) -> RunRecord:
             if key == "alias" or "_stderr" in key:
                 continue
             metrics.extend(_metric_values(task, key, val, comp, n))
-        st: dict[str, Any] = {"task": task, "compression": comp, "n": n}
-        for k, fn in (("lmms_samples", _samples_stats), ("oryx", _oryx_stats)):
-            if (v := fn(f, task)) is not None:
-                st[k] = v
+        scalars = [m for m in metrics if m.task == task and m.group is None]
+        acc = scalars[0].value if scalars else math.nan
+        st = task_stats(f, task, comp, n, acc)
+        st["accuracy_metric"] = scalars[0].name if scalars else None
         stats.append(st)
     spec = {
         "source": SOURCE, "file": str(f), "lmms_eval_version": data.get("lmms_eval_version"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -47,8 +48,12 @@ def test_results_become_a_run_record(tmp_path: Path) -> None:
     cells = {m.group["cell"]: m.value for m in rec.metrics if m.name == "by_duration"}
     assert cells == {"short": 0.5, "long": 0.0}
     st = rec.stats[0]
-    assert st["lmms_samples"]["input_tokens_mean"] == 601.5
-    assert st["oryx"]["n"] == 3 and st["oryx"]["latency_s_mean"]["total"] == 2.0  # the failed row is left out
+    assert st["accuracy"] == 0.25 and st["accuracy_metric"] == "exact" and st["failed"] == 1
+    assert st["tokens_mean"]["visual"] == 500 and st["latency_s"]["mean"]["total"] == 2.0  # failed row out
+    assert st["latency_s"]["p50"] == 2.0 and st["source"] == "oryx_samples.jsonl"
+    (tmp_path / "oryx_samples.jsonl").unlink()  # another model's run: lmms-eval's own token counts only
+    st = read_lmms_eval(f).stats[0]
+    assert st["tokens_mean"]["text"] == 601.5 and math.isnan(st["tokens_mean"]["visual"])
     assert rec.spec["source"] == "lmms-eval" and rec.spec["backend"]["args"]["frames"] == "8"
     assert rec.wall_s == 12.5 and rec.status == "success"
 
@@ -60,3 +65,24 @@ def test_not_an_lmms_run(tmp_path: Path) -> None:
     bad.write_text("{}")
     with pytest.raises(DatasetError, match="not an lmms-eval results file"):
         read_lmms_eval(bad)
+
+
+def test_import_lmms_command_makes_a_showable_run(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+    from oryx_eval.results import load_run
+
+    _write_run(tmp_path / "lmms")
+    runner = CliRunner()
+    res = runner.invoke(
+        app, ["import-lmms", str(tmp_path / "lmms"), "--run-id", "lm", "--output", str(tmp_path)]
+    )
+    assert res.exit_code == 0, res.output
+    assert load_run(tmp_path / "lm").metrics[0].value == 0.25
+    shown = runner.invoke(app, ["show", str(tmp_path / "lm")])
+    assert shown.exit_code == 0 and "fixture" in shown.output and "0.250" in shown.output
+    again = runner.invoke(
+        app, ["import-lmms", str(tmp_path / "lmms"), "--run-id", "lm", "--output", str(tmp_path)]
+    )
+    assert again.exit_code == 2
