@@ -110,8 +110,8 @@ def task_stats(results_file: Path, task: str, comp: str, n: int, accuracy: float
         st["failed"] = len(ours) - len(ok)
         st["tokens_mean"] = {k: _mean([float(r["tokens"][k]) for r in ok if k in r["tokens"]]) for k in keys}
         tot = [float(r["latency_s"]["total"]) for r in ok if "total" in r["latency_s"]]
-        st["latency_s"] = {"p50": _pct(tot, 0.5), "p90": _pct(tot, 0.9), "mean": {
-            k: _mean([float(r["latency_s"][k]) for r in ok if k in r["latency_s"]]) for k in stages}}  # fmt: skip
+        means = {k: _mean([float(r["latency_s"][k]) for r in ok if k in r["latency_s"]]) for k in stages}
+        st["latency_s"] = {"p50": _pct(tot, 0.5), "p90": _pct(tot, 0.9), "mean": means}
         st["source"] = "oryx_samples.jsonl"
         return st
     toks = _token_rows(lm or [])
