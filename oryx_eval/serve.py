@@ -51,6 +51,10 @@ def media_of(images: list[Any]) -> list[LoadedMedia]:
 
 def parse_chat_request(body: dict[str, Any], default_compression: str) -> tuple[Request, list[str]]:
     """An OpenAI chat request as a harness ``Request`` plus the names of ignored parts."""
+    if body.get("stream"):
+        raise BadRequest("stream=true is not supported")
+    if int(body.get("n") or 1) != 1:
+        raise BadRequest("n > 1 is not supported")
     msgs = body.get("messages")
     if not isinstance(msgs, list) or not msgs:
         raise BadRequest("'messages' must be a non-empty list")
@@ -181,7 +185,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, out)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server API
-        pass  # quiet: request bodies may be large; the CLI prints its own line per request
+        pass  # quiet: one line per request would flood the console during an evaluation
 
 
 def make_server(service: ChatService, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:

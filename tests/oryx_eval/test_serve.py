@@ -86,6 +86,7 @@ def test_http_errors_and_statuses() -> None:
         two = {"model": "echo", "messages": [{"role": "user", "content": "a"}, {"role": "assistant",
                "content": "b"}]}  # fmt: skip
         assert _post(url, two)[0] == 400
+        assert _post(url, {**_user({"type": "text", "text": "a"}), "stream": True})[0] == 400
         img = {"type": "image_url", "image_url": {"url": _uri(32, 24)}}
         other = {"type": "image_url", "image_url": {"url": _uri(16, 16)}}
         assert _post(url, _user(img, other))[0] == 400  # frames of different sizes
