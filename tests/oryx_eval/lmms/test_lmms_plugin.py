@@ -54,3 +54,41 @@ def test_lmms_eval_runs_oryx_through_the_entry_point(tmp_path: Path) -> None:
     m = [x for x in rec.metrics if x.name == "exact"]
     assert len(m) == 1 and m[0].n == n_docs and m[0].compression == "4" and 0.0 <= m[0].value <= 1.0
     assert rec.stats[0]["oryx"]["n"] == n_docs and rec.spec["source"] == "lmms-eval"
+
+
+def _instances(videos: list[str], until: list[str]) -> tuple[list, dict]:
+    from lmms_eval.api.instance import Instance
+
+    docs = [{"video": v} for v in videos]
+    gen = {"max_new_tokens": 3, "temperature": 0, "until": until}
+    insts = [
+        Instance(request_type="generate_until", idx=0, metadata={"task": "t", "doc_id": i, "repeats": 1},
+                 arguments=(f"question {i}", gen, lambda d: [d["video"]], i, "t", "test"))
+        for i in range(len(docs))
+    ]  # fmt: skip
+    return insts, {"t": {"test": docs}}
+
+
+def test_plugin_failure_policy_and_stop_strings(tmp_path: Path) -> None:
+    """In process (no CLI): a missing video raises by default; ``on_error=empty`` records it instead."""
+    from model import write_tiny_checkpoint
+    from oryx_eval.errors import BackendError
+    from oryx_eval.lmms_plugin import OryxEvalLMM, cut_at_stops
+    from oryx_eval.media.encode import encode_video
+    from tests.oryx_eval.fixtures import make_frames
+
+    ckpt = write_tiny_checkpoint(tmp_path / "tiny", seed=0)
+    good = encode_video(make_frames(8, 0), tmp_path / "v.mp4", fps=8, gop=8)
+    insts, task_dict = _instances([str(good), str(tmp_path / "missing.mp4")], until=["\n\n"])
+    strict = OryxEvalLMM(pretrained=str(ckpt), frames=4, device="cpu", log_dir=str(tmp_path / "a"))
+    strict.task_dict = task_dict
+    with pytest.raises(BackendError, match="t doc 1 failed: MediaError"):
+        strict.generate_until(insts)
+    lenient = OryxEvalLMM(pretrained=str(ckpt), frames=4, device="cpu", log_dir=str(tmp_path / "b"),
+                          on_error="empty")  # fmt: skip
+    lenient.task_dict = task_dict
+    out = lenient.generate_until(insts)
+    assert out[1].text == "" and out[0].token_counts.input_tokens > 0
+    rows = [json.loads(x) for x in (tmp_path / "b" / "oryx_samples.jsonl").read_text().splitlines()]
+    assert [r["error_kind"] for r in rows] == [None, "media"] and rows[0]["frames"]["count"] == 4
+    assert cut_at_stops("A. red\n\nmore", ["\n\n"]) == "A. red" and cut_at_stops("B", []) == "B"
