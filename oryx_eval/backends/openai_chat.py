@@ -123,7 +123,7 @@ class OpenAIChatBackend:
                 "max_side": self.max_side, "jpeg_quality": self.jpeg_quality,
                 "concurrency": self.concurrency, "system_prompt": self.system_prompt,
                 "send_seed": self.send_seed, "send_compression": self.send_compression,
-                "served_models": self.served,
+                "model_listed": None if self.served is None else self.model in self.served,
             },
             "tokens_note": TOKENS_NOTE,
         }  # fmt: skip
