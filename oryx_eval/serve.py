@@ -149,6 +149,7 @@ def _error(message: str, kind: str) -> dict[str, Any]:
 class _Handler(BaseHTTPRequestHandler):
     service: ChatService
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
 
     def _send(self, status: int, body: dict[str, Any]) -> None:
         raw = json.dumps(body).encode()

@@ -179,20 +179,22 @@ class OpenAIChatBackend:
         return Generation(error=msg, error_kind="sample", latency_s=lat, compression=None, extra=extra)
 
     def generate(self, requests: list[Request]) -> list[Generation]:
-        """All requests, ``concurrency`` at a time; media shared by requests is encoded once."""
-        encoded: dict[tuple, tuple[EncodedMedia, float, int]] = {}
-        keys = []
-        for r in requests:
-            key = tuple(id(m) for m in r.media)
-            keys.append(key)
-            if key not in encoded:
-                t0 = time.perf_counter()
-                enc = encode_media(r.media, self.max_frames, self.max_side, self.jpeg_quality)
-                encoded[key] = (enc, time.perf_counter() - t0, 0)
-            enc, s, n = encoded[key]
-            encoded[key] = (enc, s, n + 1)
+        """All requests, ``concurrency`` at a time; media shared by requests is encoded once (the
+        distinct media of the call are encoded in parallel first: PIL's JPEG encoder releases the GIL)."""
+        keys = [tuple(id(m) for m in r.media) for r in requests]
+        first: dict[tuple, Request] = {}
+        for r, k in zip(requests, keys, strict=True):
+            first.setdefault(k, r)
+
+        def encode(r: Request) -> tuple[EncodedMedia, float]:
+            t0 = time.perf_counter()
+            enc = encode_media(r.media, self.max_frames, self.max_side, self.jpeg_quality)
+            return enc, time.perf_counter() - t0
+
+        encoded = dict(zip(first, self._pool.map(encode, first.values()), strict=True))
+        users = {k: keys.count(k) for k in first}
         futs = [
-            self._pool.submit(self._one, r, encoded[k][0], encoded[k][1] / encoded[k][2])
+            self._pool.submit(self._one, r, encoded[k][0], encoded[k][1] / users[k])
             for r, k in zip(requests, keys, strict=True)
         ]
         return [f.result() for f in futs]
