@@ -8,6 +8,7 @@ from oryx_eval.judge.mlvu import (
     LLMJudge,
     TaskScore,
     aggregate,
+    judge_from_options,
 )
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "LLMJudge",
     "TaskScore",
     "aggregate",
+    "judge_from_options",
 ]

@@ -135,6 +135,12 @@ class LLMJudge:
             return list(pool.map(self._one, items))
 
 
+def judge_from_options(model: str | None, **endpoint: Any) -> LLMJudge | None:
+    """The judge a run configured (``--judge-model`` and endpoint options), or ``None`` when no judge
+    model is given, which ``aggregate`` reports as "not scored: no judge configured"."""
+    return None if not model else LLMJudge(model=model, **endpoint)
+
+
 class TaskScore(BaseModel):
     """Official averages of one generation task."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from oryx_eval.judge import NOT_CONFIGURED, JudgeItem, LLMJudge, aggregate
+from oryx_eval.judge import NOT_CONFIGURED, JudgeItem, LLMJudge, aggregate, judge_from_options
 from oryx_eval.judge.mlvu_prompts import SCORE_KEYS, SYSTEM_PROMPTS, prompt_digest, user_message
 from oryx_eval.judge.parse import contribution, extract_scores
 from tests.oryx_eval.fake_openai import Action, FakeOpenAI
@@ -125,7 +125,8 @@ def test_judge_over_loopback_gives_official_g_avg(monkeypatch: pytest.MonkeyPatc
 
 
 def test_without_a_judge_nothing_is_scored() -> None:
-    score = aggregate([], None)
+    assert judge_from_options(None, base_url="http://127.0.0.1:9/v1") is None
+    score = aggregate([], judge_from_options(""))
     assert score.verdict == NOT_CONFIGURED == "not scored: no judge configured" and score.g_avg is None
 
 
