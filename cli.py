@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,12 +22,17 @@ from rich.progress import (
 from rich.table import Table
 
 from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT
+from oryx_eval.commands.data import app as data_app
 from oryx_eval.commands.lmms_import import import_lmms_cmd
 from oryx_eval.commands.serve import serve_cmd
 from oryx_eval.errors import OryxEvalError, RunFailedError
+from oryx_eval.failures import DEFAULT_MAX_CONSECUTIVE, DEFAULT_MAX_FAILURES
 from oryx_eval.results import RunRecord, load_run
+from oryx_eval.resume import options_from_record
 from oryx_eval.runner import DEFAULT_CACHE, RunOptions, run
 from oryx_eval.schema import TASKS_DIR, list_tasks, load_task, validate_all
+from oryx_eval.store import LOG_FILE, read_run_records
+from oryx_eval.summary import coverage_line, failure_lines, resume_command
 
 app = typer.Typer(
     add_completion=False,
@@ -35,7 +41,8 @@ app = typer.Typer(
 )
 # piped output (CI logs, files) gets a width that fits the tables instead of rich's 80-column default
 console = Console() if sys.stdout.isatty() else Console(width=132)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one error, one line (never wrapped)
+app.add_typer(data_app, name="data")  # `oryx-eval data check|fetch`
 
 EXIT_FAILED_RUN = 1
 EXIT_BAD_INPUT = 2
@@ -79,26 +86,118 @@ def _fmt(x: float, nd: int = 3) -> str:
 
 
 def render_summary(rec: RunRecord, run_dir: Path) -> None:
-    """Accuracy, mean tokens per sample and latency per (task, compression)."""
+    """Accuracy (with its failed/unparsed counts), mean tokens per sample and latency per (task, compression);
+    then what the numbers do not cover: incomplete coverage, failures by reason, how to continue."""
     t = Table(title=f"run {run_dir.name} ({rec.status}): means per sample, latency in seconds")
     # visual = embeddings spliced into the LLM; tokens = visual + text + output (what the LLM processed)
-    for col in ("task", "comp", "n", "failed", "unparsed", "accuracy", "visual", "tokens", "p50 s", "p90 s"):
+    cols = (
+        "task",
+        "comp",
+        "n",
+        "failed",
+        "no fit",
+        "unparsed",
+        "accuracy",
+        "visual",
+        "tokens",
+        "p50 s",
+        "p90 s",
+    )
+    for col in cols:
         t.add_column(col, justify="left" if col == "task" else "right")
     for s in rec.stats:
         tok, lat = s["tokens_mean"], s["latency_s"]
         # NaN means (unknown, or no successful sample) come back from run.json as null
         tok = {k: math.nan if v is None else v for k, v in tok.items()}
         total = tok["visual"] + tok["text"] + tok["output"]
-        row = [s["task"], s["compression"], str(s["n"]), str(s["failed"]), str(s.get("unparsed", "-"))]
-        row += [_fmt(s["accuracy"]), _fmt(tok["visual"], 1), _fmt(total, 1)]
+        row = [s["task"], s["compression"], str(s["n"]), str(s["failed"]), str(s.get("does_not_fit", 0))]
+        row += [str(s.get("unparsed", "-")), _fmt(s["accuracy"]), _fmt(tok["visual"], 1), _fmt(total, 1)]
         row += [_fmt(lat["p50"]), _fmt(lat["p90"])]
         t.add_row(*row)
-    console.print(t)
+    if rec.stats:
+        console.print(t)
+    line = coverage_line(rec)
+    if line:
+        console.print(
+            f"[yellow]incomplete:[/] {line}; continue with: {resume_command(run_dir)}", soft_wrap=True
+        )
+    records = read_run_records(run_dir)
+    for fl in failure_lines(records)[:8]:
+        console.print(f"[red]failed:[/] {escape(fl)}")
     for note in rec.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {escape(note)}")
     for p in rec.reports:
         console.print(f"report: {run_dir / p}")
     console.print(f"records: {run_dir / 'run.json'}, {run_dir / 'samples.jsonl'}")
+
+
+def _execute(opts: RunOptions) -> None:
+    """Run with a progress bar drawn only once the work starts; map failures to one line and an exit code."""
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("eta"), TimeRemainingColumn(), console=err, transient=False,
+    )  # fmt: skip
+    bar = None
+
+    def on_progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            progress.start()
+            bar = progress.add_task("samples", total=total)
+        progress.update(bar, completed=done, total=total)
+
+    try:
+        try:
+            result = run(opts, on_progress=on_progress, log=_note)
+        finally:
+            progress.stop()
+    except KeyboardInterrupt as e:
+        _stopped(e, "interrupted")
+        raise typer.Exit(130) from None
+    except RunFailedError as e:
+        err.print(f"[red]error:[/] {escape(str(e))}")
+        _stopped(e, "stopped")
+        raise typer.Exit(EXIT_FAILED_RUN) from None
+    except OryxEvalError as e:
+        err.print(f"[red]error:[/] {escape(str(e))}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except Exception as e:  # a bug: one line here, the traceback in a log file
+        log = _crash_log(opts.output_dir, e)
+        err.print(f"[red]internal error:[/] {escape(f'{type(e).__name__}: {e}')} (traceback: {log})")
+        raise typer.Exit(EXIT_FAILED_RUN) from None
+    render_summary(result.record, result.run_dir)
+
+
+def _note(msg: str) -> None:
+    err.print(f"[cyan]note:[/] {escape(msg)}")
+
+
+def _stopped(e: BaseException, how: str) -> None:
+    run_dir = getattr(e, "run_dir", None)
+    if run_dir is None or not (run_dir / "run.json").exists():
+        return
+    rec = load_run(run_dir)
+    line = coverage_line(rec)
+    if line:
+        err.print(f"[yellow]{how}:[/] {line}")
+    if (run_dir / LOG_FILE).exists():
+        err.print(f"traceback: {run_dir / LOG_FILE}")
+    err.print(f"continue with: {resume_command(run_dir)}", soft_wrap=True)
+
+
+def _crash_log(output: Path, e: BaseException) -> Path:
+    import traceback
+    from datetime import datetime
+
+    run_dir = getattr(e, "run_dir", None)
+    if run_dir is not None and Path(run_dir).is_dir():
+        path = Path(run_dir) / LOG_FILE
+    else:
+        output.mkdir(parents=True, exist_ok=True)
+        path = output / f"crash-{datetime.now().strftime('%Y%m%d-%H%M%S')}.log"
+    with path.open("a", encoding="utf-8") as f:
+        f.write("".join(traceback.format_exception(e)) + "\n")
+    return path
 
 
 @app.command("run")
@@ -118,11 +217,17 @@ def run_cmd(
     model_arg: Annotated[list[str], typer.Option(help="Extra backend argument KEY=VALUE.")] = [],  # noqa: B006
     output: Annotated[Path, typer.Option(help="Results root.")] = Path("results"),
     run_id: Annotated[str | None, typer.Option(help="Run directory name (default: timestamped).")] = None,
-    resume: Annotated[bool, typer.Option(help="Continue the run --run-id without redoing samples.")] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(help="Continue --run-id, or the latest run under --output with the same settings."),
+    ] = False,
     retry_failed: Annotated[bool, typer.Option(help="With --resume: run failed samples again.")] = False,
     max_failures: Annotated[
-        int | None, typer.Option(help="Fail the run (exit 1) above this many failed samples.")
-    ] = None,
+        str, typer.Option(help="Stop the run (exit 1) above this many failed samples: a count or a share.")
+    ] = DEFAULT_MAX_FAILURES,
+    max_consecutive_failures: Annotated[
+        int, typer.Option(help="Stop the run above this many failures in a row (0: no limit).")
+    ] = DEFAULT_MAX_CONSECUTIVE,
     workers: Annotated[int, typer.Option(help="Media decode workers.")] = 2,
     share_media: Annotated[
         bool, typer.Option(help="Reuse decoded media/encoding/prefix across samples.")
@@ -142,37 +247,42 @@ def run_cmd(
     frame_cache_gb: Annotated[
         float, typer.Option(help="Memory budget of the decoded-frame cache (GiB).")
     ] = 1.0,
+    frame_cache_identity: Annotated[
+        str,
+        typer.Option(help="How cached frames know their file: stat (path+size+mtime) or content (hash)."),
+    ] = "stat",
 ) -> None:
     """Run tasks with a backend; writes results/<run_id>/{run.json,samples.jsonl}."""
     try:
-        if resume and run_id is None:
-            raise OryxEvalError("--resume needs --run-id (the directory name under --output)")
         opts = RunOptions(
             tasks=_split(tasks), backend=model,
             backend_args=_model_args(model_path, dtype, device, attn, model_arg),
             compressions=_split(compression), output_dir=output, run_id=run_id, resume=resume,
             retry_failed=retry_failed, limit=limit, seed=seed, frames=frames, max_failures=max_failures,
-            workers=workers, share_media=share_media, cache_dir=cache_dir, data_root=data_root,
-            data_dirs=_data_dirs(data), disk_frame_cache=disk_frame_cache,
-            frame_cache_gb=frame_cache_gb,
+            max_consecutive_failures=max_consecutive_failures, workers=workers, share_media=share_media,
+            cache_dir=cache_dir, data_root=data_root, data_dirs=_data_dirs(data),
+            disk_frame_cache=disk_frame_cache, frame_cache_gb=frame_cache_gb,
+            frame_cache_identity=frame_cache_identity,
         )  # fmt: skip
-        with Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("eta"), TimeRemainingColumn(), console=err, transient=False,
-        ) as progress:  # fmt: skip
-            bar = progress.add_task("samples", total=None)
-
-            def on_progress(done: int, total: int) -> None:
-                progress.update(bar, completed=done, total=total)
-
-            result = run(opts, on_progress=on_progress)
-        render_summary(result.record, result.run_dir)
-    except RunFailedError as e:
-        err.print(f"[red]error:[/] {e}")
-        raise typer.Exit(EXIT_FAILED_RUN) from None
     except OryxEvalError as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    _execute(opts)
+
+
+@app.command("resume")
+def resume_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder (results/<run_id>) to continue.")],
+    retry_failed: Annotated[bool, typer.Option(help="Run the failed samples again.")] = False,
+    workers: Annotated[int | None, typer.Option(help="Media decode workers (default: as recorded).")] = None,
+) -> None:
+    """Continue a run folder with exactly its recorded settings (identity checked)."""
+    try:
+        opts = options_from_record(run_dir, retry_failed=retry_failed, workers=workers)
+    except OryxEvalError as e:
+        err.print(f"[red]error:[/] {escape(str(e))}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    _execute(opts)
 
 
 @app.command("tasks")
@@ -213,7 +323,7 @@ def validate_cmd(
             console.print(f"[green]ok[/]    {path}")
         else:
             bad += 1
-            err.print(f"[red]error:[/] {error}")
+            err.print(f"[red]error:[/] {escape(str(error))}")
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -229,7 +339,7 @@ def show_cmd(
     try:
         rec = load_run(path)
     except (FileNotFoundError, ValueError) as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {escape(str(e))}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     render_summary(rec, path)
     if breakdowns:

@@ -5,8 +5,9 @@ images go through the ViT as two views (low-res ~384^2 area + native high-res), 
 go through the ViT frame-batched, then the dynamic compressor at 1x/4x/16x; the projector lays the visual
 sequence out with its learned markers; the one `<image>` placeholder (-200) of the ChatML prompt is replaced
 by that sequence; position ids are 0..L-1; the spliced sequence is limited to `tokenizer_model_max_length`.
-Generation is an explicit prefill + token-by-token decode loop (greedy, or temperature/top-k/top-p sampling
-in transformers' order, over the tokenizer's vocabulary as the reference) so that each stage is timed and a
+Generation is an explicit prefill + token-by-token decode loop (repetition penalty on the generated ids, then
+greedy or temperature/top-k/top-p sampling, in transformers' order, over the tokenizer's vocabulary as the
+reference; `model/generation.py`) so that each stage is timed and a
 shared prompt prefix (system + visual tokens) can be prefilled once and reused from a copy of the KV cache for
 several questions on the same media.
 """
@@ -15,126 +16,23 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
 import torch
-from PIL import Image
 from torch import Tensor, nn
 from transformers import DynamicCache
 
 from model.attention import AttentionBackend
 from model.compressor import DynamicCompressor
 from model.config import OryxConfig
+from model.errors import InputError, SequenceTooLongError
+from model.generation import CheckpointGenerationConfig, GenerationConfig, sample_next
 from model.llm import LLMAttention, build_llm
 from model.preprocess import POOL_SIDE, ImageResize, VideoResize, preprocess_image, preprocess_video
 from model.projector import Projector
-from model.prompt import DEFAULT_SYSTEM, IM_END, IMAGE_TOKEN_INDEX, build_prompt, tokenize_with_image
-from model.sampling import sampling_probs
+from model.prompt import IM_END, IMAGE_TOKEN_INDEX, build_prompt, tokenize_with_image
+from model.records import ImageMedia, Media, OryxOutput, StageTimings, TokenCounts, VideoMedia, VisualSequence
 from model.vit import OryxViT
-
-
-@dataclass(frozen=True)
-class GenerationConfig:
-    """Decoding settings (temperature 0 = greedy)."""
-
-    max_new_tokens: int = 16
-    temperature: float = 0.0
-    top_p: float | None = None  # nucleus mass kept when sampling; None = all
-    # tokens kept when sampling; 50 = the transformers 4.x GenerationConfig default that the reference's
-    # HF `generate` applies (its lmms-eval wrappers never set top_k); None = all
-    top_k: int | None = 50
-    seed: int = 0  # seeds the sampling generator (unused when greedy)
-    system_prompt: str = DEFAULT_SYSTEM
-    on_overflow: Literal["error", "truncate"] = "error"  # spliced sequence longer than config.max_length
-
-    def __post_init__(self) -> None:
-        if self.max_new_tokens < 1:
-            raise ValueError(f"GenerationConfig.max_new_tokens must be >= 1, got {self.max_new_tokens}")
-        if self.temperature < 0:
-            raise ValueError(f"GenerationConfig.temperature must be >= 0, got {self.temperature}")
-        if self.top_p is not None and not 0 < self.top_p <= 1:
-            raise ValueError(f"GenerationConfig.top_p must be in (0, 1], got {self.top_p}")
-        if self.top_k is not None and self.top_k < 1:
-            raise ValueError(f"GenerationConfig.top_k must be >= 1 or None, got {self.top_k}")
-        if self.on_overflow not in ("error", "truncate"):
-            raise ValueError(
-                f"GenerationConfig.on_overflow must be 'error' or 'truncate', got {self.on_overflow!r}"
-            )
-
-
-@dataclass(frozen=True)
-class TokenCounts:
-    """Token counts of one generation (visual/text as fed to the LLM, i.e. after any truncation)."""
-
-    visual_raw: int  # ViT patch tokens before compression (both image views / all frames)
-    visual: int  # visual embeddings in the LLM sequence (layout markers included)
-    text: int  # text tokens in the LLM sequence
-    output: int  # generated tokens (the stop token included when emitted)
-
-
-@dataclass(frozen=True)
-class StageTimings:
-    """Seconds per stage (device-synchronised).
-
-    `compress` = compressor + projector + layout; `prefill` includes copying a shared KV cache.
-    """
-
-    preprocess: float = 0.0
-    vision: float = 0.0
-    compress: float = 0.0
-    prefill: float = 0.0
-    decode: float = 0.0
-
-
-@dataclass(frozen=True)
-class OryxOutput:
-    """One answer."""
-
-    text: str  # decoded answer, special tokens skipped
-    token_ids: list[int]  # generated ids (stop token included when emitted)
-    tokens: TokenCounts
-    timings: StageTimings
-    warnings: list[str] = field(default_factory=list)
-    compression: int = 1  # effective ratio: the video's ratio; 1 for images (always 1x) and text-only
-
-
-@dataclass(frozen=True)
-class ImageMedia:
-    """One still image (any PIL mode; converted to RGB)."""
-
-    image: Image.Image
-
-
-@dataclass(frozen=True)
-class VideoMedia:
-    """Sampled video frames: uint8 `(T, H, W, 3)` or a list of same-size PIL images."""
-
-    frames: np.ndarray | Sequence[Image.Image]
-
-
-Media = ImageMedia | VideoMedia
-
-
-@dataclass(frozen=True)
-class VisualSequence:
-    """The encoded media: what replaces the `<image>` placeholder."""
-
-    embeds: Tensor  # (L, D) in the LLM dtype
-    visual_raw: int  # ViT tokens before compression
-    visual: int  # L
-    timings: StageTimings  # preprocess / vision / compress filled
-    compression: int  # effective ratio
-
-
-def sample_next(logits: Tensor, gen: GenerationConfig, generator: torch.Generator | None) -> int:
-    """Next token from `(V,)` logits: argmax when greedy, else a draw from `sampling_probs`."""
-    if gen.temperature == 0:
-        return int(logits.argmax())
-    probs = sampling_probs(logits, gen.temperature, gen.top_k, gen.top_p)  # (V,)
-    return int(torch.multinomial(probs, 1, generator=generator))
 
 
 class OryxModel(nn.Module):
@@ -146,6 +44,9 @@ class OryxModel(nn.Module):
         attn_backend: ViT attention backend.
         llm_attn: transformers attention implementation of the LLM.
         frame_chunk_size: video frames per ViT forward (memory bound; does not change results).
+        generation_defaults: the checkpoint's generation_config.json (its eos ids always stop generation,
+            as in the reference's transformers `generate`); its other values are exposed, never applied
+            implicitly: pass them in `GenerationConfig`.
     """
 
     def __init__(
@@ -155,10 +56,12 @@ class OryxModel(nn.Module):
         attn_backend: AttentionBackend = "sdpa",
         llm_attn: LLMAttention = "sdpa",
         frame_chunk_size: int = 64,
+        generation_defaults: CheckpointGenerationConfig | None = None,
     ) -> None:
         super().__init__()
         self.config = config
         self.tokenizer = tokenizer
+        self.generation_defaults = generation_defaults
         self.frame_chunk_size = frame_chunk_size
         self.vision_tower = OryxViT(config.vision, attn_backend)
         self.vision_resampler = DynamicCompressor(config.compressor)
@@ -172,6 +75,8 @@ class OryxModel(nn.Module):
     def _stop_ids(self) -> frozenset[int]:
         eos = self.config.llm.get("eos_token_id")
         ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+        if self.generation_defaults is not None:
+            ids.update(self.generation_defaults.eos_token_ids)
         if self.tokenizer is not None:
             im_end = self.tokenizer.convert_tokens_to_ids(IM_END)
             if isinstance(im_end, int) and im_end != getattr(self.tokenizer, "unk_token_id", None):
@@ -276,10 +181,11 @@ class OryxModel(nn.Module):
         if gen.temperature > 0:
             generator = torch.Generator(device=logits.device).manual_seed(gen.seed)
         out: list[int] = []
+        stop = self.stop_ids | set(gen.stop_ids)
         while True:
-            tok = sample_next(logits, gen, generator)
+            tok = sample_next(logits, gen, generator, out)  # penalty over the generated ids only
             out.append(tok)
-            if tok in self.stop_ids or len(out) >= gen.max_new_tokens:
+            if tok in stop or len(out) >= gen.max_new_tokens:
                 return out
             ids = torch.tensor([[tok]], device=self.device)
             step = self.llm(
@@ -299,12 +205,12 @@ class OryxModel(nn.Module):
         total, limit = n_text + n_vis, self.config.max_length
         if total <= limit:
             return total, n_vis, n_text, []
+        if gen.on_overflow == "error":
+            raise SequenceTooLongError(total, n_vis, n_text, limit)
         msg = (
             f"spliced sequence has {total} tokens ({n_vis} visual + {n_text} text) but max_length "
             f"(tokenizer_model_max_length) is {limit}"
         )
-        if gen.on_overflow == "error":
-            raise ValueError(msg + "; use fewer frames, more compression, or on_overflow='truncate'")
         a = ids.index(IMAGE_TOKEN_INDEX) if visual is not None else limit
         vis_kept = max(0, min(limit, a + n_vis) - a) if limit > a else 0
         warn = (
@@ -334,8 +240,46 @@ class OryxModel(nn.Module):
 
         Returns:
             OryxOutput with text, ids, token counts, per-stage timings and warnings.
+
+        Raises:
+            SequenceTooLongError: the spliced sequence exceeds max_length (with on_overflow="error").
+            PromptError: the question holds `<image>` placeholders that do not fit the media.
         """
-        return self.generate_shared(media, [prompt], compression, gen, image_spec, video_spec)[0]
+        out = self.generate_shared(media, [prompt], compression, gen, image_spec, video_spec)[0]
+        if out.error is not None:
+            raise out.error
+        return out
+
+    def _prepare(
+        self, prompts: list[str], visual: VisualSequence | None, gen: GenerationConfig
+    ) -> list[tuple[list[int], tuple[int, int, int, list[str]]] | InputError]:
+        """Per prompt: (ids, `_fit` result), or the InputError of a prompt that cannot run."""
+        out: list[tuple[list[int], tuple[int, int, int, list[str]]] | InputError] = []
+        for p in prompts:
+            try:
+                ids = tokenize_with_image(
+                    build_prompt(p, visual is not None, gen.system_prompt), self.tokenizer
+                )
+                out.append((ids, self._fit(ids, visual, gen)))
+            except InputError as e:
+                out.append(e)
+        return out
+
+    @staticmethod
+    def _shared_length(
+        runs: list[tuple[list[int], tuple[int, int, int, list[str]]]], visual: VisualSequence | None
+    ) -> int:
+        """Positions shared by every prompt of `runs` (before their first differing token), capped so each
+        keeps at least one position of its own; 0 for fewer than two prompts."""
+        if len(runs) < 2:
+            return 0
+        ids = [x for x, _ in runs]
+        k = 0
+        while all(len(x) > k for x in ids) and all(x[k] == ids[0][k] for x in ids):
+            k += 1
+        lv = visual.visual if visual is not None else 0
+        shared = k + (lv - 1 if IMAGE_TOKEN_INDEX in ids[0][:k] else 0)
+        return max(0, min(shared, min(f[0] for _, f in runs) - 1))
 
     @torch.inference_mode()
     def generate_shared(
@@ -352,8 +296,11 @@ class OryxModel(nn.Module):
         The shared prefix is every position before the first token where the prompts differ (the system
         turn, the user-turn start and the visual tokens), capped so each prompt keeps at least one token of
         its own. It is prefilled once; each prompt continues from a deep copy of that KV cache. With a single
-        prompt nothing is shared (one plain prefill). The shared stages (preprocess, vision, compress and the
-        prefix prefill) are split evenly over the outputs, so their timings sum to the wall time.
+        prompt nothing is shared (one plain prefill). A prompt that cannot run because of its own input
+        (too long for max_length with on_overflow="error", or a bad `<image>` placeholder) gets an output
+        with `error` set and takes no part in the prefix; the others run as if it were absent. The encoding
+        stages (preprocess, vision, compress) are split evenly over all outputs and the prefix prefill over
+        the outputs that ran, so the timings sum to the wall time.
 
         Args: as `generate`, with `prompts` a non-empty list of questions.
 
@@ -367,26 +314,27 @@ class OryxModel(nn.Module):
         if compression not in POOL_SIDE:
             raise ValueError(f"compression must be one of {sorted(POOL_SIDE)}, got {compression}")
         visual = self.encode(media, compression, image_spec, video_spec) if media is not None else None
-        has = visual is not None
-        ids = [tokenize_with_image(build_prompt(p, has, gen.system_prompt), self.tokenizer) for p in prompts]
-        fits = [self._fit(x, visual, gen) for x in ids]
-        n = len(prompts)
-        shared = 0
-        if n > 1:
-            k = 0
-            while all(len(x) > k for x in ids) and all(x[k] == ids[0][k] for x in ids):
-                k += 1
-            lv = visual.visual if visual is not None else 0
-            shared = k + (lv - 1 if IMAGE_TOKEN_INDEX in ids[0][:k] else 0)
-            shared = max(0, min(shared, min(f[0] for f in fits) - 1))
+        prepared = self._prepare(prompts, visual, gen)
+        runs = [r for r in prepared if not isinstance(r, InputError)]
+        n, n_run = len(prompts), max(len(runs), 1)
+        shared = self._shared_length(runs, visual)
         t0 = self._sync()
         prefix_cache = DynamicCache(config=self.llm.config)
         if shared:
-            self._forward(self._splice(ids[0], visual, 0, shared), 0, prefix_cache)
+            self._forward(self._splice(runs[0][0], visual, 0, shared), 0, prefix_cache)
         t_prefix = self._sync() - t0
         vt = visual.timings if visual is not None else StageTimings()
+        raw = visual.visual_raw if visual is not None else 0
+        ratio = visual.compression if visual is not None else 1
         outs = []
-        for x, (length, n_vis, n_text, warns) in zip(ids, fits, strict=True):
+        for r in prepared:
+            if isinstance(r, InputError):
+                n_vis = r.visual if isinstance(r, SequenceTooLongError) else (visual.visual if visual else 0)
+                n_text = r.text if isinstance(r, SequenceTooLongError) else 0
+                timings = StageTimings(vt.preprocess / n, vt.vision / n, vt.compress / n)
+                outs.append(OryxOutput("", [], TokenCounts(raw, n_vis, n_text, 0), timings, [], ratio, r))
+                continue
+            x, (length, n_vis, n_text, warns) = r
             t1 = self._sync()
             cache = copy.deepcopy(prefix_cache) if shared else DynamicCache(config=self.llm.config)
             logits = self._forward(self._splice(x, visual, shared, length), shared, cache)
@@ -394,10 +342,9 @@ class OryxModel(nn.Module):
             toks = self._decode(logits, cache, length, gen)
             t3 = self._sync()
             timings = StageTimings(
-                vt.preprocess / n, vt.vision / n, vt.compress / n, t_prefix / n + t2 - t1, t3 - t2
+                vt.preprocess / n, vt.vision / n, vt.compress / n, t_prefix / n_run + t2 - t1, t3 - t2
             )
-            counts = TokenCounts(visual.visual_raw if visual else 0, n_vis, n_text, len(toks))
+            counts = TokenCounts(raw, n_vis, n_text, len(toks))
             text = self.tokenizer.decode(toks, skip_special_tokens=True)
-            ratio = visual.compression if visual is not None else 1
             outs.append(OryxOutput(text, toks, counts, timings, list(warns), ratio))
         return outs

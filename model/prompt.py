@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from model.errors import PromptError
+
 IMAGE_TOKEN = "<image>"
 IMAGE_TOKEN_INDEX = -200  # placeholder id replaced by the visual embedding sequence
 DEFAULT_SYSTEM = "You are a helpful assistant."
@@ -32,15 +34,15 @@ def build_prompt(question: str, has_media: bool, system: str = DEFAULT_SYSTEM) -
         `<|im_start|>assistant\\n`.
 
     Raises:
-        ValueError: `<image>` in a text-only question, or more than one `<image>`.
+        PromptError (a ValueError): `<image>` in a text-only question, or more than one `<image>`.
     """
     n = question.count(IMAGE_TOKEN)
     if n > 1:
-        raise ValueError(
+        raise PromptError(
             f"prompt holds {n} '{IMAGE_TOKEN}' placeholders; Oryx takes one media item per prompt"
         )
     if n and not has_media:
-        raise ValueError(f"prompt holds '{IMAGE_TOKEN}' but no image or video was given")
+        raise PromptError(f"prompt holds '{IMAGE_TOKEN}' but no image or video was given")
     user = question if (n or not has_media) else f"{IMAGE_TOKEN}\n{question}"
     head = f"{IM_START}system\n{system}{IM_END}\n" if system else ""
     return f"{head}{IM_START}user\n{user}{IM_END}\n{IM_START}assistant\n"

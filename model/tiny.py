@@ -270,13 +270,21 @@ def _write_tokenizer(out: Path, tok: Tokenizer, max_len: int) -> dict[str, int]:
     return ids
 
 
-def write_tiny_checkpoint(out_dir: str | os.PathLike[str], seed: int = 0, llm_kind: str = "qwen2") -> Path:
+def write_tiny_checkpoint(
+    out_dir: str | os.PathLike[str],
+    seed: int = 0,
+    llm_kind: str = "qwen2",
+    generation_config: dict[str, Any] | None = None,
+) -> Path:
     """Write a deterministic random tiny Oryx checkpoint (official layout) into `out_dir`.
 
     Args:
         out_dir: target directory (created; existing files of the same names are overwritten).
         seed: seed of every random weight (same seed => byte-identical files).
         llm_kind: "qwen2" (`oryx_qwen`) or "llama" (`oryx_llama`).
+        generation_config: keys written over the default generation_config.json (bos/eos ids,
+            do_sample false), e.g. Oryx-1.5-7B's `{"repetition_penalty": 1.05, "do_sample": True,
+            "temperature": 0.7, "top_k": 20, "top_p": 0.8, "eos_token_id": [im_end, endoftext]}`.
 
     Returns:
         The checkpoint directory.
@@ -294,6 +302,7 @@ def write_tiny_checkpoint(out_dir: str | os.PathLike[str], seed: int = 0, llm_ki
     _write_tokenizer(out, tok, int(cfg_dict["tokenizer_model_max_length"]))
     (out / "config.json").write_text(json.dumps(cfg_dict, indent=2))
     gen_cfg = {"bos_token_id": ids["<|endoftext|>"], "eos_token_id": ids["<|im_end|>"], "do_sample": False}
+    gen_cfg |= generation_config or {}
     (out / "generation_config.json").write_text(json.dumps(gen_cfg, indent=2))
 
     gen = torch.Generator().manual_seed(seed)

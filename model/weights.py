@@ -2,9 +2,11 @@
 
 Reproduces what the reference `oryx/model/builder.py` (`load_pretrained_model`) and
 `oryx/model/multimodal_encoder/oryx_vit.py` (`OryxViTWrapper.load_model`) read: config.json (family routed by
-`model_type`), `model.safetensors.index.json` + shards (or one `model.safetensors`), the tokenizer, and the
-ViT from `oryx_vit.pth`. Unlike the reference (`strict=False` for the ViT), every key is accounted for:
-missing, unexpected and wrong-shape keys are collected over all modules and raised together.
+`model_type`), `model.safetensors.index.json` + shards (or one `model.safetensors`), the tokenizer, the
+ViT from `oryx_vit.pth`, and `generation_config.json` when present (transformers' `from_pretrained` reads it
+into the model's default decoding settings; here it is exposed as `OryxModel.generation_defaults`).
+Unlike the reference (`strict=False` for the ViT), every key is accounted for: missing, unexpected
+and wrong-shape keys are collected over all modules and raised together.
 
 Key table (checkpoint -> OryxModel):
     model.vision_tower.vision_tower.*  -> vision_tower.*      (only when no oryx_vit.pth is used; otherwise
@@ -33,6 +35,7 @@ from transformers import AutoTokenizer
 
 from model.attention import AttentionBackend
 from model.config import OryxConfig
+from model.generation import GENERATION_CONFIG_FILE, CheckpointGenerationConfig
 from model.llm import LLMAttention, build_llm_config
 from model.oryx import OryxModel
 
@@ -208,10 +211,12 @@ def load_oryx(
         llm_attn: transformers attention implementation of the LLM.
 
     Returns:
-        OryxModel in eval mode with its tokenizer.
+        OryxModel in eval mode with its tokenizer and `generation_defaults` (the checkpoint's
+        generation_config.json, or None when it has none).
 
     Raises:
-        CheckpointError: unreadable files, or missing / unexpected / wrong-shape keys (listed).
+        CheckpointError: unreadable files (generation_config.json included), or missing / unexpected /
+            wrong-shape keys (listed).
     """
     root = Path(path)
     cfg_file = root / "config.json"
@@ -223,13 +228,21 @@ def load_oryx(
         raise CheckpointError(f"{cfg_file}: invalid JSON ({e})") from e
     cfg = OryxConfig.from_hf_dict(cfg_dict)
     shards = _shard_files(root)
+    gen_defaults = None
+    if (root / GENERATION_CONFIG_FILE).is_file():
+        try:
+            gen_defaults = CheckpointGenerationConfig.read(root / GENERATION_CONFIG_FILE)
+        except ValueError as e:
+            raise CheckpointError(str(e)) from e
     vit_file = resolve_vit_path(root, cfg_dict, vit_path)
     # the LLM config is passed so transformers does not re-read config.json (its model_type is not an HF one)
     tokenizer = AutoTokenizer.from_pretrained(str(root), config=build_llm_config(cfg), local_files_only=True)
     dev = torch.device(device)
 
     with torch.device("meta"):
-        model = OryxModel(cfg, tokenizer, attn_backend=attn_backend, llm_attn=llm_attn)
+        model = OryxModel(
+            cfg, tokenizer, attn_backend=attn_backend, llm_attn=llm_attn, generation_defaults=gen_defaults
+        )
     tied = bool(model.llm.config.tie_word_embeddings)
     expected = {k: tuple(t.shape) for k, t in model.state_dict().items()}
     if tied:

@@ -14,6 +14,8 @@ class Dist:
 
     rank: int = 0
     world: int = 1
+    local_rank: int = 0
+    """Rank on this node (``LOCAL_RANK`` from the launcher): selects the GPU."""
 
     @property
     def is_main(self) -> bool:
@@ -29,7 +31,18 @@ def init_dist() -> Dist:
 
     if not td.is_initialized():
         td.init_process_group(backend="gloo", timeout=timedelta(hours=12))
-    return Dist(rank=td.get_rank(), world=td.get_world_size())
+    local = int(os.environ.get("LOCAL_RANK", td.get_rank()))
+    return Dist(rank=td.get_rank(), world=td.get_world_size(), local_rank=local)
+
+
+def resolve_device(device: str | None, dist: Dist, cuda_available: bool) -> str | None:
+    """The device a rank uses: under a launcher, ``cuda`` (or no device with CUDA present) means
+    ``cuda:LOCAL_RANK``, so ranks never share GPU 0; explicit ``cuda:N`` and ``cpu`` are kept."""
+    if dist.world <= 1:
+        return device
+    if device == "cuda" or (device is None and cuda_available):
+        return f"cuda:{dist.local_rank}"
+    return device
 
 
 def broadcast(obj: Any, dist: Dist) -> Any:

@@ -33,4 +33,12 @@ class UnknownNameError(OryxEvalError, KeyError):
 
 
 class RunFailedError(OryxEvalError):
-    """A run finished but exceeded its failure bound."""
+    """A run stopped: too many failed samples, or a systemic (not per-sample) error. Records are kept."""
+
+
+class RunStoreError(OryxEvalError):
+    """A run folder cannot be created, resumed or merged as asked (names the folder and the reason)."""
+
+
+class CorruptRecordsError(RunStoreError):
+    """A samples file holds a line that is not a record (not at its torn tail)."""

@@ -15,7 +15,8 @@ SCHEMA_VERSION = 2
 ErrorKind = Literal["media", "overflow", "sample"]
 """Why one sample could not run: its media could not be read (``media``), its prompt does not fit the
 model's context (``overflow``: reported as "does not fit", never scored), or another failure tied to this
-sample's input (``sample``). Failures not tied to one sample are systemic: the backend raises, the run stops."""
+sample's input (``sample``). Failures not tied to one sample are systemic: the backend raises and the
+run stops."""
 
 
 class _Frozen(BaseModel):
@@ -65,14 +66,22 @@ class FrameSampling(_Frozen):
 
 
 class GenerationSettings(_Frozen):
-    """Decoding knobs (recorded)."""
+    """Decoding knobs (recorded).
+
+    A backend that ships decoding defaults (the Oryx checkpoint's ``generation_config.json``) applies them
+    to every field not set explicitly in the task YAML / CLI (pydantic's ``model_fields_set``); the values
+    below are used when neither sets a field. The resolved values and their source are recorded.
+    """
 
     max_new_tokens: int = 16
     temperature: float = 0.0
     """0 means greedy."""
     top_k: int | None = 50
-    """Sampling only: keep the k most likely tokens (50 = the transformers default the reference used)."""
+    """Sampling only: keep the k most likely tokens (50 = the transformers default)."""
     top_p: float | None = None
+    repetition_penalty: float | None = Field(default=None, gt=0)
+    """transformers' repetition penalty over the generated tokens (greedy and sampling); ``None`` = the
+    checkpoint's generation_config value, else 1.0 (off)."""
     seed: int = 0
 
 
@@ -93,6 +102,10 @@ class LoadedMedia:
     decode_s: float = 0.0
     key: str = ""
     """``MediaRef.key`` of the source."""
+    source: str = "decoded"
+    """Where the frames came from: ``decoded`` (now), ``memory``/``disk`` (frame cache), ``generated``."""
+    timestamps_s: list[float] | None = None
+    """Time of each returned frame in seconds (``index / fps`` of the source stream; video only)."""
 
 
 @dataclass
@@ -161,6 +174,8 @@ class FramesInfo(BaseModel):
     indices: list[int] = Field(default_factory=list)
     size: tuple[int, int] | None = None
     source_frames: int | None = None
+    source: str | None = None
+    """Where the decoded frames came from (``decoded``, ``memory``/``disk`` cache, ``generated``)."""
 
 
 class SampleRecord(BaseModel):
@@ -185,7 +200,7 @@ class SampleRecord(BaseModel):
     error_kind: ErrorKind | None = None
     rank: int = 0
     extra: dict[str, Any] = Field(default_factory=dict)
-    """Backend-specific facts about this sample (``Generation.extra``: e.g. frames an API backend sent)."""
+    """What the backend reported beyond text and counts (resolved decoding settings, warnings, ...)."""
 
 
 class MetricValue(BaseModel):
@@ -197,6 +212,11 @@ class MetricValue(BaseModel):
     compression: str
     group: dict[str, Any] | None = None
     n: int
+    """Records in the cell, failed ones included."""
+    failed: int = 0
+    """Of ``n``, records that could not run (never scored; see the metric's rule for how they count)."""
+    does_not_fit: int = 0
+    """Of ``failed``, records whose prompt is longer than the model's context (left out of accuracy)."""
 
 
 @dataclass(frozen=True)

@@ -51,3 +51,9 @@ EXTRACTORS: Registry[Callable] = Registry("extractor")
 BACKENDS: Registry[Callable] = Registry("backend")
 REPORTS: Registry[Callable] = Registry("report")
 GENERATORS: Registry[Callable] = Registry("media generator")
+CONTEXTS: Registry[Callable] = Registry("prompt context")
+"""``(sample, media: list[LoadedMedia], **args) -> dict[str, str]``: template fields computed after the media
+are loaded (e.g. the subtitles of the frames the model sees); its ``fields`` attribute names them."""
+DATA_CHECKS: Registry[Callable] = Registry("data check")
+"""Per reader name: ``(samples, **reader_args) -> benchmarks.checks.DataExpectations`` (expected rows, extra
+files such as subtitles) used by ``oryx-eval data check``."""

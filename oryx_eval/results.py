@@ -6,6 +6,7 @@ import json
 import math
 import os
 import statistics
+import tempfile
 import traceback
 from collections import defaultdict
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from oryx_eval.errors import CorruptRecordsError
 from oryx_eval.records import SCHEMA_VERSION, MetricValue, SampleRecord
 from oryx_eval.registry import METRICS
 
@@ -27,13 +29,36 @@ class RunError(BaseModel):
     traceback: str | None = None
 
 
+RunStatus = Literal["started", "success", "failed", "cancelled", "error"]
+"""``started``: running or killed; ``success``: every planned sample recorded within the failure bound;
+``failed``: a systemic error or too many failed samples (records kept for ``--resume``); ``cancelled``:
+interrupted (Ctrl-C); ``error``: written by schema version 1 for what is now ``failed``."""
+
+
+class Progress(BaseModel):
+    """How much of the planned work is recorded (per run, over every rank)."""
+
+    planned: int = 0
+    """(sample, compression) pairs the run covers."""
+    recorded: int = 0
+    failed: int = 0
+    """Recorded pairs that could not run (counted apart, never scored)."""
+    does_not_fit: int = 0
+    """Failed pairs whose prompt is longer than the model's context."""
+
+
 class RunRecord(BaseModel):
     """The contents of run.json."""
 
     schema_version: int = SCHEMA_VERSION
-    status: Literal["started", "success", "error", "cancelled"] = "started"
+    status: RunStatus = "started"
     spec: dict[str, Any]
-    """Resolved tasks, backend arguments and identity, run options, git revision, package versions."""
+    """Resolved tasks, backend arguments and identity, run options, git revision, package versions.
+    Written when the run is created and never changed by a resume."""
+    sessions: list[dict[str, Any]] = Field(default_factory=list)
+    """One entry per invocation (the first run and each resume): start time, argv, git, world size,
+    device per rank, failure bound."""
+    progress: Progress = Field(default_factory=Progress)
     metrics: list[MetricValue] = Field(default_factory=list)
     stats: list[dict[str, Any]] = Field(default_factory=list)
     """Per (task, compression): n, failures, accuracy, mean tokens, latency p50/p90 and stage means."""
@@ -46,11 +71,22 @@ class RunRecord(BaseModel):
     wall_s: float | None = None
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write via a uniquely named temp file in the same folder + rename: readers never see half a file,
+    and concurrent writers never share a temporary name."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON via a temp file + rename so readers never see half a file."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str, allow_nan=True) + "\n")
-    os.replace(tmp, path)
+    """Write JSON atomically (see ``write_text_atomic``)."""
+    write_text_atomic(path, json.dumps(data, indent=2, default=str, allow_nan=True) + "\n")
 
 
 def save_run(run_dir: Path, rec: RunRecord) -> None:
@@ -91,14 +127,31 @@ class Recorder:
         self._f.close()
 
 
+def _is_record(line: bytes) -> bool:
+    try:
+        SampleRecord.model_validate_json(line)
+        return True
+    except ValueError:
+        return False
+
+
 def repair_jsonl(path: Path) -> None:
-    """Drop a partially written last line (a run killed mid-write) so resume neither loses nor dupes."""
+    """Make a samples file end at a record boundary after a kill, agreeing with ``read_samples``.
+
+    A last line without its newline is kept (the newline is added) when it is a complete record, and cut
+    otherwise: so a record ``read_samples`` counted as done is never truncated away, and a torn one is
+    never counted.
+    """
     if not path.exists() or path.stat().st_size == 0:
         return
     data = path.read_bytes()
     if data.endswith(b"\n"):
         return
     cut = data.rfind(b"\n") + 1
+    if _is_record(data[cut:]):
+        with path.open("ab") as f:
+            f.write(b"\n")
+        return
     with path.open("r+b") as f:
         f.truncate(cut)
 
@@ -115,9 +168,9 @@ def read_samples(path: Path) -> list[SampleRecord]:
         try:
             out.append(SampleRecord.model_validate_json(line))
         except ValueError:
-            if i == len(lines) - 1:  # torn tail from a kill
+            if i == len(lines) - 1:  # torn tail from a kill (no newline after it): not a record
                 continue
-            raise ValueError(f"{path}:{i + 1}: corrupt sample record") from None
+            raise CorruptRecordsError(f"{path}:{i + 1}: corrupt sample record") from None
     return out
 
 
@@ -134,17 +187,33 @@ def _mean(xs: list[float]) -> float:
     return statistics.fmean(xs) if xs else float("nan")
 
 
+def failure_counts(recs: list[SampleRecord]) -> tuple[int, int]:
+    """(failed, does not fit) among ``recs``; a record that does not fit is also counted as failed."""
+    failed = sum(r.error is not None for r in recs)
+    return failed, sum(r.error_kind == "overflow" for r in recs)
+
+
 def compression_stats(task: str, comp: str, recs: list[SampleRecord]) -> dict[str, Any]:
-    """Accuracy, mean tokens per sample and latency percentiles of one (task, compression) cell."""
+    """Accuracy, mean tokens per sample and latency percentiles of one (task, compression) cell.
+
+    Latency is given with the media decode (``p50``/``p90``: what a sample cost end to end) and without
+    it (``model_p50``/``model_p90``: backend stages only), since decode depends on cache state and on how
+    many samples and settings shared the media.
+    """
     ok = [r for r in recs if r.error is None]
     tot = [r.latency_s.total for r in ok]
+    model = [r.latency_s.total - r.latency_s.decode for r in ok]
+    failed, dnf = failure_counts(recs)
+    scored = [r for r in recs if r.error_kind != "overflow"]
     return {
         "task": task,
         "compression": comp,
         "n": len(recs),
-        "failed": len(recs) - len(ok),
+        "failed": failed,
+        "does_not_fit": dnf,
         "unparsed": sum(r.extracted is None for r in ok),
-        "accuracy": _mean([r.score or 0.0 for r in recs]),
+        # items recorded without a score (no judge / no ground truth) leave the mean; failures count wrong
+        "accuracy": _mean([r.score or 0.0 for r in scored if r.score is not None or r.error is not None]),
         "tokens_mean": {
             k: _mean([float(getattr(r.tokens, k)) for r in ok])
             for k in ("visual_raw", "visual", "text", "output")
@@ -152,16 +221,34 @@ def compression_stats(task: str, comp: str, recs: list[SampleRecord]) -> dict[st
         "latency_s": {
             "p50": _pct(tot, 0.5),
             "p90": _pct(tot, 0.9),
+            "model_p50": _pct(model, 0.5),
+            "model_p90": _pct(model, 0.9),
             "mean": {
                 k: _mean([getattr(r.latency_s, k) for r in ok])
                 for k in ("decode", "preprocess", "vision", "compress", "prefill", "generate", "total")
             },
         },
+        "media_from_cache": sum((r.frames.source or "decoded") in ("memory", "disk") for r in ok),
     }
 
 
+def _metric(task: str, name: str, fn: Any, args: dict, comp: str, recs: list[SampleRecord],
+            group: dict[str, Any] | None = None) -> MetricValue:  # fmt: skip
+    failed, dnf = failure_counts(recs)
+    return MetricValue(
+        task=task, name=name, value=fn(recs, **args), compression=comp, group=group, n=len(recs),
+        failed=failed, does_not_fit=dnf,
+    )  # fmt: skip
+
+
+def _sort_key(vals: tuple) -> tuple:
+    """Breakdown cells in natural order: numbers as numbers (8 < 16 < 128), then strings, None last."""
+    return tuple((0, v, "") if isinstance(v, int | float) and not isinstance(v, bool)
+                 else (2, 0, "") if v is None else (1, 0, str(v)) for v in vals)  # fmt: skip
+
+
 def aggregate(specs: dict[str, Any], records: list[SampleRecord]) -> tuple[list[MetricValue], list[dict]]:
-    """Metrics (overall + breakdowns) and stats per task and compression setting."""
+    """Metrics (overall + breakdowns, each with its failure counts) and stats per task and compression."""
     metrics: list[MetricValue] = []
     stats: list[dict] = []
     cells: dict[tuple[str, str], list[SampleRecord]] = defaultdict(list)
@@ -172,22 +259,12 @@ def aggregate(specs: dict[str, Any], records: list[SampleRecord]) -> tuple[list[
         stats.append(compression_stats(task, comp, recs))
         for m in spec.metrics:
             fn = METRICS.get(m.name)
-            metrics.append(
-                MetricValue(task=task, name=m.name, value=fn(recs, **m.args), compression=comp, n=len(recs))
-            )
+            metrics.append(_metric(task, m.name, fn, m.args, comp, recs))
             for keys in spec.breakdowns:
                 groups: dict[tuple, list[SampleRecord]] = defaultdict(list)
                 for r in recs:
                     groups[tuple(r.metadata.get(k) for k in keys)].append(r)
-                for gvals, grecs in sorted(groups.items(), key=lambda kv: str(kv[0])):
-                    metrics.append(
-                        MetricValue(
-                            task=task,
-                            name=m.name,
-                            value=fn(grecs, **m.args),
-                            compression=comp,
-                            group=dict(zip(keys, gvals, strict=True)),
-                            n=len(grecs),
-                        )
-                    )
+                for gvals, grecs in sorted(groups.items(), key=lambda kv: _sort_key(kv[0])):
+                    group = dict(zip(keys, gvals, strict=True))
+                    metrics.append(_metric(task, m.name, fn, m.args, comp, grecs, group))
     return metrics, stats

@@ -2,44 +2,41 @@
 
 Samples that share media are scheduled together and handed to the backend in one call so it can reuse
 the decoded frames, the visual encoding and the prefilled prefix. Media are decoded by background
-workers ahead of the backend. Each scored sample is appended to samples.jsonl and flushed at once.
+workers ahead of the backend (the first groups while the model loads). The run folder belongs to
+``RunStore`` (identity check, done set over every shard, merge); this module only schedules.
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from oryx_eval import distributed as D
+from oryx_eval.backends.args import backend_params, validate_backend_args
 from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT, resolve_data_dir
-from oryx_eval.errors import BackendError, DatasetError, OryxEvalError, RunFailedError, TaskConfigError
+from oryx_eval.errors import DatasetError, OryxEvalError, RunFailedError, RunStoreError, TaskConfigError
+from oryx_eval.failures import DEFAULT_MAX_CONSECUTIVE, DEFAULT_MAX_FAILURES, FailureBound, FailureTracker
+from oryx_eval.identity import canonical, redact, redact_argv
 from oryx_eval.media.cache import FrameCache
 from oryx_eval.media.loader import load_media, preflight
 from oryx_eval.plugins import load_builtin
-from oryx_eval.prompting import check_prompt_fields, render_prompt
+from oryx_eval.prompting import check_prompt_fields
 from oryx_eval.provenance import provenance
-from oryx_eval.records import FramesInfo, LoadedMedia, ReaderContext, Request, Sample, SampleRecord
-from oryx_eval.registry import BACKENDS, DATASETS, EXTRACTORS, REPORTS, SCORERS
-from oryx_eval.results import (
-    SAMPLES_FILE,
-    Recorder,
-    RunRecord,
-    aggregate,
-    error_of,
-    load_run,
-    read_samples,
-    save_run,
-)
+from oryx_eval.records import LoadedMedia, ReaderContext, Sample, SampleRecord
+from oryx_eval.registry import BACKENDS, DATASETS, REPORTS
+from oryx_eval.results import Progress, RunRecord, aggregate, error_of, failure_counts
+from oryx_eval.scheduling import Group, Prefetcher, assign, pending_groups, schedule
 from oryx_eval.schema import TaskSpec, load_task, task_path
+from oryx_eval.session import Session
+from oryx_eval.store import RunStore, find_resumable
 
 DEFAULT_CACHE = Path.home() / ".cache" / "oryx-eval"
+COMPRESSIONS = ("1", "4", "16", "auto")
 
 
 @dataclass
@@ -53,13 +50,15 @@ class RunOptions:
     output_dir: Path = Path("results")
     run_id: str | None = None
     resume: bool = False
+    """Continue ``run_id`` (or, without one, the latest run under ``output_dir`` with this identity)."""
     retry_failed: bool = False
     limit: int | None = None
     seed: int | None = None
     frames: int | None = None
     """Override of every task's frame count."""
-    max_failures: int | None = None
-    """Failed samples allowed before the run counts as failed (None: no bound; failures stay recorded)."""
+    max_failures: str = DEFAULT_MAX_FAILURES
+    """Failed samples tolerated: a count ("10") or a share of the planned samples ("5%")."""
+    max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE
     workers: int = 2
     prefetch: int = 4
     """Groups decoded ahead of the backend (0: decode synchronously, no overlap)."""
@@ -72,16 +71,9 @@ class RunOptions:
     disk_frame_cache: bool = False
     frame_cache_gb: float = 1.0
     """Memory budget of the decoded-frame LRU (0 disables it)."""
+    frame_cache_identity: str = "stat"
+    """How cached frames know their file: ``stat`` (path+size+mtime, cheap) or ``content`` (a hash)."""
     progress: bool = True
-
-
-@dataclass
-class Group:
-    """Samples of one task that share media, in canonical order."""
-
-    task: str
-    samples: list[Sample]
-    order: int
 
 
 @dataclass
@@ -93,17 +85,22 @@ class RunResult:
     samples: list[SampleRecord]
 
 
-def build_backend(name: str, args: dict[str, Any], cache_dir: Path) -> Any:
-    """Construct a registered backend, checking its arguments against the factory's signature."""
+def build_backend(name: str, args: dict[str, Any], cache_dir: Path, dist: D.Dist = D.Dist()) -> Any:
+    """Construct a registered backend with type-checked arguments (and this rank's device)."""
     load_builtin()
     factory = BACKENDS.get(name)
-    params = inspect.signature(factory).parameters
+    params = backend_params(factory)
     if "cache_dir" in params and "cache_dir" not in args:
         args = {**args, "cache_dir": str(cache_dir)}
-    try:
-        inspect.signature(factory).bind(**args)
-    except TypeError as e:
-        raise BackendError(f"backend {name!r}: {e} (accepted: {list(params)})") from None
+    args = validate_backend_args(name, factory, args)
+    if "device" in params and dist.world > 1:
+        import torch
+
+        dev = D.resolve_device(args.get("device"), dist, torch.cuda.is_available())
+        if dev is not None:
+            args["device"] = dev
+            if dev.startswith("cuda:"):
+                torch.cuda.set_device(int(dev.split(":")[1]))
     return factory(**args)
 
 
@@ -133,35 +130,11 @@ def read_task_samples(
         seen.add(s.id)
     if samples:
         check_prompt_fields(spec.prompt, samples[0], str(task_file))
-    return samples[:limit] if limit is not None else samples
-
-
-def schedule(task_samples: dict[str, list[Sample]], share_media: bool) -> list[Group]:
-    """Groups of samples sharing their media (first-appearance order), or one sample per group."""
-    groups: list[Group] = []
-    for task, samples in task_samples.items():
-        by_key: dict[str, Group] = {}
-        for s in samples:
-            key = s.media[0].key if (share_media and s.media) else f"sample:{s.id}"
-            if key not in by_key:
-                by_key[key] = Group(task=task, samples=[], order=len(groups))
-                groups.append(by_key[key])
-            by_key[key].samples.append(s)
-    return groups
-
-
-def _spec_identity(opts: RunOptions, specs: dict[str, TaskSpec]) -> dict[str, Any]:
-    """The part of the spec a resumed run must match exactly."""
-    return {
-        "tasks": {n: {"version": s.version, "digest": s.digest()} for n, s in specs.items()},
-        "backend": opts.backend,
-        "backend_args": opts.backend_args,
-        "compressions": opts.compressions,
-        "limit": opts.limit,
-        "seed": opts.seed,
-        "frames": opts.frames,
-        "share_media": opts.share_media,
-    }
+    samples = samples[:limit] if limit is not None else samples
+    if not samples:
+        why = f"--limit {limit}" if limit == 0 else "the dataset is empty"
+        raise DatasetError(f"{task_file}: task {spec.name!r} has 0 samples ({why}): nothing to measure")
+    return samples
 
 
 def _effective_spec(spec: TaskSpec, opts: RunOptions) -> TaskSpec:
@@ -176,123 +149,64 @@ def _effective_spec(spec: TaskSpec, opts: RunOptions) -> TaskSpec:
     return spec.model_copy(update=upd) if upd else spec
 
 
-def _score(spec: TaskSpec, sample: Sample, rec: SampleRecord) -> SampleRecord:
-    extracted = EXTRACTORS.get(spec.answer.name)(rec.output, sample.choices, **spec.answer.args)
-    score = SCORERS.get(spec.scorer.name)(extracted, sample, **spec.scorer.args)
-    return rec.model_copy(update={"extracted": score.extracted, "score": score.value})
+def load_specs(opts: RunOptions) -> tuple[dict[str, TaskSpec], dict[str, Path]]:
+    """Every task file validated and every run-level argument checked, before any work."""
+    if not opts.tasks:
+        raise TaskConfigError("--tasks: no task given (see `oryx-eval tasks`)")
+    bad = [c for c in opts.compressions if c not in COMPRESSIONS]
+    if bad or not opts.compressions:
+        raise TaskConfigError(f"--compression {bad[0] if bad else ''!r}: expected 1, 4, 16 or auto")
+    dup = sorted({c for c in opts.compressions if opts.compressions.count(c) > 1})
+    if dup:
+        raise TaskConfigError(
+            f"--compression {','.join(opts.compressions)}: {', '.join(dup)} given twice "
+            "(each setting runs once)"
+        )
+    if opts.frames is not None and opts.frames < 1:
+        raise TaskConfigError(f"--frames {opts.frames}: expected a frame count >= 1")
+    if opts.limit is not None and opts.limit < 0:
+        raise TaskConfigError(f"--limit {opts.limit}: expected >= 1")
+    if opts.frame_cache_identity not in ("stat", "content"):
+        raise TaskConfigError(
+            f"--frame-cache-identity {opts.frame_cache_identity!r}: expected stat or content"
+        )
+    if opts.retry_failed and not opts.resume:
+        raise TaskConfigError("--retry-failed needs --resume (it reruns the failed samples of a run)")
+    files: dict[str, Path] = {}
+    specs: dict[str, TaskSpec] = {}
+    for t in opts.tasks:
+        f = task_path(t)
+        spec = _effective_spec(load_task(f), opts)
+        if spec.name in specs:
+            raise TaskConfigError(f"--tasks: task {spec.name!r} is given twice")
+        files[spec.name], specs[spec.name] = f, spec
+    BACKENDS.get(opts.backend)  # unknown backend fails before data work
+    return specs, files
 
 
-def _frames_info(media: list[LoadedMedia]) -> FramesInfo:
-    for m in media:
-        if m.kind == "video":
-            return FramesInfo(
-                count=len(m.indices), indices=m.indices, size=m.size_wh, source_frames=m.source_frames
-            )
-    return FramesInfo(count=0, size=media[0].size_wh if media else None)
+def spec_identity(opts: RunOptions, specs: dict[str, TaskSpec]) -> dict[str, Any]:
+    """What a resumed run must match before any work (the backend part is checked after it loads)."""
+    return canonical(
+        {
+            "tasks": {n: {"version": s.version, "digest": s.digest()} for n, s in specs.items()},
+            "backend": opts.backend,
+            "backend_args": redact(opts.backend_args),
+            "compressions": sorted(set(opts.compressions)),
+            "limit": opts.limit,
+            "seed": opts.seed,
+            "frames": opts.frames,
+            "share_media": opts.share_media,
+        }
+    )
 
 
-def _failed(spec: TaskSpec, s: Sample, comp: str, prompt: str, err: str, rank: int) -> SampleRecord:
-    return SampleRecord(
-        sample_id=s.id, task=spec.name, compression=comp, prompt=prompt, target=s.target, score=0.0,
-        metadata=s.metadata, error=err, rank=rank,
-    )  # fmt: skip
-
-
-class _Prefetcher:
-    """Decodes the media of upcoming groups in worker threads, a bounded window ahead of the backend."""
-
-    def __init__(self, loader: Callable[[Group], list[LoadedMedia]], workers: int, window: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="oryx-media")
-        self._load = loader
-        self._window = max(0, window)
-
-    def iterate(self, groups: list[Group]) -> Iterator[tuple[Group, Future]]:
-        if self._window == 0:  # no lookahead: decode in the caller's thread, right before use
-            for g in groups:
-                fut: Future = Future()
-                try:
-                    fut.set_result(self._load(g))
-                except Exception as e:  # noqa: BLE001 - delivered to the caller through the future
-                    fut.set_exception(e)
-                yield g, fut
-            return
-        pending: list[tuple[Group, Future]] = []
-        it = iter(groups)
-        for g in it:
-            pending.append((g, self._pool.submit(self._load, g)))
-            if len(pending) >= self._window:
-                break
-        while pending:
-            g, fut = pending.pop(0)
-            nxt = next(it, None)
-            if nxt is not None:
-                pending.append((nxt, self._pool.submit(self._load, nxt)))
-            yield g, fut
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-@dataclass
-class _Session:
-    """Runs one group of samples (all compression settings) and records every sample."""
-
-    specs: dict[str, TaskSpec]
-    backend: Any
-    recorder: Recorder
-    done: set[tuple[str, str, str]]
-    missing: dict[str, str]
-    compressions: list[str]
-    rank: int
-
-    def _media(self, g: Group, fut: Future) -> tuple[list[LoadedMedia], str | None]:
-        bad = [s.id for s in g.samples if s.id in self.missing]
-        if bad:
-            return [], f"missing media file: {self.missing[bad[0]]}"
-        try:
-            return fut.result(), None
-        except OryxEvalError as e:
-            return [], str(e)
-        except Exception as e:  # noqa: BLE001 - any decode failure fails only these samples
-            return [], f"{type(e).__name__}: {e}"
-
-    def run_group(self, g: Group, fut: Future) -> int:
-        """Generate, score and record the group's pending samples; returns how many were recorded."""
-        spec = self.specs[g.task]
-        prompts = {s.id: render_prompt(spec.prompt, s) for s in g.samples}
-        media, media_err = self._media(g, fut)
-        n = 0
-        for comp in self.compressions:
-            ss = [s for s in g.samples if (g.task, s.id, comp) not in self.done]
-            n += len(ss)
-            if not ss:
-                continue
-            if media_err is not None:
-                for s in ss:
-                    self.recorder.write(_failed(spec, s, comp, prompts[s.id], media_err, self.rank))
-                continue
-            reqs = [
-                Request(sample_id=s.id, prompt=prompts[s.id], media=media, generation=spec.generation,
-                        compression=comp, media_key=s.media[0].key if s.media else None)
-                for s in ss
-            ]  # fmt: skip
-            gens = self.backend.generate(reqs)
-            if len(gens) != len(reqs):
-                raise BackendError(f"backend returned {len(gens)} results for {len(reqs)} requests")
-            # the group's decode is split evenly over its samples, as OryxModel splits the shared encoding
-            decode_s = sum(m.decode_s for m in media) / len(ss)
-            frames = _frames_info(media)
-            for s, gen in zip(ss, gens, strict=True):
-                lat = gen.latency_s.model_copy(update={"decode": decode_s})
-                lat.total += decode_s
-                r = SampleRecord(
-                    sample_id=s.id, task=spec.name, compression=comp, compression_used=gen.compression,
-                    prompt=prompts[s.id], output=gen.text, target=s.target, tokens=gen.tokens, latency_s=lat,
-                    frames=frames, metadata=s.metadata, error=gen.error, rank=self.rank, score=0.0,
-                    extra=gen.extra,
-                )  # fmt: skip
-                self.recorder.write(r if gen.error else _score(spec, s, r))
-        return n
+def backend_identity(described: dict[str, Any]) -> dict[str, Any]:
+    """``Backend.describe()`` minus what may differ between ranks or sessions without changing a number:
+    the human note and the device (``cuda:LOCAL_RANK`` differs per rank; recorded per session)."""
+    d = {k: v for k, v in described.items() if k != "note"}
+    if isinstance(d.get("args"), dict):
+        d["args"] = {k: v for k, v in d["args"].items() if k != "device"}
+    return canonical(redact(d))
 
 
 def _new_run_id(opts: RunOptions) -> str:
@@ -300,143 +214,215 @@ def _new_run_id(opts: RunOptions) -> str:
     return f"{stamp}-{'+'.join(opts.tasks)}-{opts.backend}".replace("/", "_")
 
 
-def _prepare_dir(opts: RunOptions, dist: D.Dist, identity: dict[str, Any]) -> Path:
-    run_id = D.broadcast(opts.run_id or _new_run_id(opts), dist)
-    run_dir = opts.output_dir / run_id
-    if opts.resume:
-        prev = load_run(run_dir)
-        if prev.spec.get("identity") != identity:
-            raise OryxEvalError(
-                f"{run_dir}: cannot resume: the run was made with different settings "
-                f"(recorded {prev.spec.get('identity')}, now {identity})"
+def _open_store(
+    opts: RunOptions, dist: D.Dist, identity: dict[str, Any], log: Callable[[str], None]
+) -> tuple[RunStore, RunRecord | None]:
+    """A new run folder, or the resumed one with its recorded run.json (spec identity checked)."""
+    if not opts.resume:
+        run_id = D.broadcast(opts.run_id or _new_run_id(opts), dist)
+        return RunStore.create(opts.output_dir / run_id, dist), None
+    run_dir = opts.output_dir / opts.run_id if opts.run_id else None
+    if run_dir is None:
+        found = None
+        if dist.is_main:
+            found = find_resumable(opts.output_dir, lambda r: r.spec.get("identity") == identity)
+        found = D.broadcast(found, dist)
+        if found is None:
+            raise RunStoreError(
+                f"--resume: no run under {opts.output_dir} was made with these settings; give --run-id "
+                f"(or `oryx-eval resume RUN_DIR`), or start a new run without --resume"
             )
-    elif dist.is_main and (run_dir / SAMPLES_FILE).exists():
-        raise OryxEvalError(f"{run_dir} already holds a run; pass --resume to continue it or a new --run-id")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    D.barrier(dist)
-    return run_dir
+        log(f"resuming {found} (the latest run under {opts.output_dir} with these settings)")
+        run_dir = found
+    store, rec = RunStore.open(run_dir, dist)
+    RunStore.check_identity(run_dir, rec.spec.get("identity"), identity, "run identity")
+    return store, rec
 
 
-def run(opts: RunOptions, on_progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """Run every task of ``opts``; returns the records. Raises OryxEvalError subclasses on bad input."""
+def run(
+    opts: RunOptions,
+    on_progress: Callable[[int, int], None] | None = None,
+    log: Callable[[str], None] = lambda msg: None,
+) -> RunResult:
+    """Run every task of ``opts``; returns the records.
+
+    Raises:
+        OryxEvalError subclasses on bad input (nothing is left behind); RunFailedError when the run stops
+        on a systemic error or too many failures (run.json says ``failed``; records are kept for resume).
+    """
     load_builtin()
     t_start = time.perf_counter()
     started = datetime.now(timezone.utc).isoformat()
-    # 1. every task file is validated before any work
-    files: dict[str, Path] = {}
-    specs: dict[str, TaskSpec] = {}
-    for t in opts.tasks:
-        f = task_path(t)
-        spec = _effective_spec(load_task(f), opts)
-        if spec.name in specs:
-            raise TaskConfigError(f"task {spec.name!r} is given twice")
-        files[spec.name], specs[spec.name] = f, spec
-    for c in opts.compressions:
-        if c not in ("1", "4", "16", "auto"):
-            raise TaskConfigError(f"compression {c!r}: expected 1, 4, 16 or auto")
-    BACKENDS.get(opts.backend)  # unknown backend fails before data work
-    dist = D.init_dist()
-    identity = _spec_identity(opts, specs)
-    run_dir = _prepare_dir(opts, dist, identity)
-    shard = run_dir / (SAMPLES_FILE if dist.world == 1 else f"samples.rank{dist.rank}.jsonl")
-
+    specs, files = load_specs(opts)
+    bound = FailureBound(opts.max_failures, opts.max_consecutive_failures)
+    identity = spec_identity(opts, specs)
     data_dirs = {
         n: resolve_data_dir(s.dataset.data, opts.data_root, opts.data_dirs) for n, s in specs.items()
     }
     task_samples = {
         n: read_task_samples(specs[n], files[n], opts.cache_dir, opts.limit, data_dirs[n]) for n in specs
     }
-    groups = schedule(task_samples, opts.share_media)
-    mine = [g for g in groups if g.order % dist.world == dist.rank]
+    if opts.frames is not None:
+        for n, ss in task_samples.items():
+            refs = [m for s in ss for m in s.media]
+            if refs and all(m.kind != "video" or m.num_frames is not None for m in refs):
+                raise TaskConfigError(
+                    f"--frames {opts.frames}: task {n!r} fixes its own frames (synthetic or per-sample frame "
+                    f"counts, e.g. the NIAH grid's frame_counts); --frames cannot change them"
+                )
+    planned = sum(len(v) for v in task_samples.values()) * len(opts.compressions)
+    dist = D.init_dist()
+    try:
+        store, prev = _open_store(opts, dist, identity, log)
+        return _execute(opts, specs, task_samples, store, prev, dist, identity, bound, planned,
+                        data_dirs, started, t_start, on_progress)  # fmt: skip
+    finally:
+        D.shutdown(dist)
 
-    if opts.resume and opts.retry_failed:
-        kept = [r for r in read_samples(shard) if r.error is None]
-        shard.write_text("".join(r.model_dump_json() + "\n" for r in kept))
-    done = {(r.task, r.sample_id, r.compression) for r in read_samples(shard)}
-    todo = [
-        (g, [s for s in g.samples if any((g.task, s.id, c) not in done for c in opts.compressions)])
-        for g in mine
-    ]
-    todo = [Group(g.task, ss, g.order) for g, ss in todo if ss]
-    total = sum(len(g.samples) for g in todo) * len(opts.compressions)
 
-    recorder = Recorder(shard)
+def _session_info(opts: RunOptions, dist: D.Dist, bound: FailureBound, started: str, resumed: bool) -> dict:
+    prov = provenance()
+    return {
+        "started": started,
+        "resumed": resumed,
+        "argv": redact_argv(prov.pop("argv")),
+        **prov,
+        "world_size": dist.world,
+        "failure_bound": {"max_failures": bound.max_failures, "max_consecutive": bound.max_consecutive},
+        "retry_failed": opts.retry_failed,
+        "workers": opts.workers,
+        "prefetch": opts.prefetch,
+        "frame_cache": {
+            "disk": opts.disk_frame_cache,
+            "gb": opts.frame_cache_gb,
+            "identity": opts.frame_cache_identity,
+        },  # fmt: skip
+    }
+
+
+def _options_record(opts: RunOptions) -> dict[str, Any]:
+    out = {k: v for k, v in vars(opts).items() if k != "progress"}
+    return canonical(redact(out))
+
+
+def _execute(
+    opts: RunOptions, specs: dict[str, TaskSpec], task_samples: dict[str, list[Sample]], store: RunStore,
+    prev: RunRecord | None, dist: D.Dist, identity: dict[str, Any], bound: FailureBound, planned: int,
+    data_dirs: dict[str, Path | None], started: str, t0: float,
+    on_progress: Callable[[int, int], None] | None,
+) -> RunResult:  # fmt: skip
+    session_info = _session_info(opts, dist, bound, started, resumed=prev is not None)
+    if prev is None:
+        spec_record: dict[str, Any] = {
+            "identity": identity,
+            "run_id": store.run_dir.name,
+            "tasks": {n: s.model_dump(mode="json") for n, s in specs.items()},
+            "options": _options_record(opts),
+            "data_dirs": {n: (str(d) if d else None) for n, d in data_dirs.items()},
+        }
+        rec = RunRecord(spec=spec_record, started=started)
+    else:
+        rec = prev.model_copy(update={"status": "started", "error": None, "finished": None})
+    rec.sessions = [*rec.sessions, session_info]
+
+    done = store.done_keys(retry_failed=opts.retry_failed)
+    groups = pending_groups(schedule(task_samples, opts.share_media), done, opts.compressions)
+    mine = assign(groups, dist.rank, dist.world)
+    total = sum(len(g.samples) for g in mine) * len(opts.compressions)
     frame_cache = FrameCache(
         max_bytes=int(opts.frame_cache_gb * (1 << 30)),
         disk_dir=opts.cache_dir / "frames" if opts.disk_frame_cache else None,
+        identity=opts.frame_cache_identity,  # type: ignore[arg-type]
     )
-    report = preflight([s for g in todo for s in g.samples])
+    report = preflight([s for g in mine for s in g.samples])
     missing = {sid: path for sid, path in report.missing}
-    backend = None
-    spec_record: dict[str, Any] = {
-        "identity": identity,
-        "run_id": run_dir.name,
-        "tasks": {n: s.model_dump(mode="json") for n, s in specs.items()},
-        "options": {
-            k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items() if k not in ("progress",)
-        },
-        "data_dirs": {n: (str(d) if d else None) for n, d in data_dirs.items()},
-        "world_size": dist.world,
-        **provenance(),
-    }
-    rec = RunRecord(spec=spec_record, started=started)
-    if opts.resume and dist.is_main:
-        rec = load_run(run_dir).model_copy(update={"status": "started", "error": None})
+
+    def load(g: Group) -> list[LoadedMedia]:
+        sampling = specs[g.task].media.sampling
+        return [load_media(m, sampling, frame_cache) for m in g.samples[0].media]
+
+    pre = Prefetcher(load, opts.workers, opts.prefetch)
+    pre.start(mine)  # the first groups decode while the backend loads
+    started_work = False
     try:
-        backend = build_backend(opts.backend, opts.backend_args, opts.cache_dir)  # after preflight
-        spec_record["backend"] = backend.describe()
-        rec.spec.update(backend=spec_record["backend"])
-        note = spec_record["backend"].get("note")
+        try:
+            backend = build_backend(opts.backend, opts.backend_args, opts.cache_dir, dist)
+            described = backend.describe()
+            recorded = prev.spec.get("backend_identity") if prev is not None else None
+            if recorded is not None:
+                RunStore.check_identity(store.run_dir, recorded, backend_identity(described), "backend")
+        except OryxEvalError:
+            pre.close()
+            if prev is None:
+                store.discard()  # bad backend arguments: leave nothing behind
+            raise
+        devices = D.all_gather((described.get("args") or {}).get("device"), dist)
+        rec.sessions[-1]["devices"] = devices
+        if recorded is None:
+            rec.spec["backend"] = redact(described)
+            rec.spec["backend_identity"] = backend_identity(described)
+        note = described.get("note")
         if note and note not in rec.notes:
             rec.notes.append(note)
-        if dist.is_main:
-            save_run(run_dir, rec)
+        rec.progress = Progress(planned=planned, recorded=len(done))
+        store.save(rec)
+        started_work = True
+
+        prior = [r for r in store.records() if r.error is not None] if dist.is_main else []
+        tracker = FailureTracker(bound, planned, failed=len(prior))
+        recorder = store.recorder()
+        session = Session(
+            specs, backend, recorder.write, done, missing, opts.compressions, dist.rank, tracker
+        )
         finished = 0
-
-        def load(g: Group) -> list[LoadedMedia]:
-            sampling = specs[g.task].media.sampling
-            return [load_media(m, sampling, frame_cache) for m in g.samples[0].media]
-
-        pre = _Prefetcher(load, opts.workers, opts.prefetch)
-        session = _Session(specs, backend, recorder, done, missing, opts.compressions, dist.rank)
         try:
-            for g, fut in pre.iterate(todo):
+            for g, fut in pre:
                 finished += session.run_group(g, fut)
                 if on_progress:
                     on_progress(finished, total)
         finally:
             pre.close()
-            recorder.close()
-        return _finish(opts, specs, run_dir, rec, dist, t_start)
+            store.close()
+        return _finish(opts, specs, store, rec, dist, t0, bound, planned)
     except BaseException as e:
+        pre.close()
+        store.close()
         with contextlib.suppress(Exception):
-            recorder.close()
-        if dist.is_main and not isinstance(e, RunFailedError):
-            rec.status = "cancelled" if isinstance(e, KeyboardInterrupt) else "error"
-            rec.error = error_of(e)
-            rec.finished = datetime.now(timezone.utc).isoformat()
-            save_run(run_dir, rec)
+            e.run_dir = store.run_dir  # type: ignore[attr-defined]  # the CLI prints how to continue
+        if started_work and dist.is_main:
+            rec = _interrupted(rec, store, e, planned)
+            store.save(rec)
+        if started_work and not isinstance(e, OryxEvalError | KeyboardInterrupt):
+            # a systemic failure (backend crash, OOM, bug): the run stops, its records stay for --resume
+            stop = RunFailedError(f"systemic error, the run stopped: {type(e).__name__}: {e}")
+            stop.run_dir = store.run_dir  # type: ignore[attr-defined]
+            raise stop from e
         raise
-    finally:
-        D.shutdown(dist)
+
+
+def _interrupted(rec: RunRecord, store: RunStore, e: BaseException, planned: int) -> RunRecord:
+    """run.json of a run that stopped early: what is recorded and why it stopped."""
+    records = store.records()
+    failed, dnf = failure_counts(records)
+    rec.progress = Progress(planned=planned, recorded=len(records), failed=failed, does_not_fit=dnf)
+    rec.status = "cancelled" if isinstance(e, KeyboardInterrupt) else "failed"
+    rec.error = error_of(e)
+    if not isinstance(e, OryxEvalError | KeyboardInterrupt):
+        store.write_log(rec.error.traceback or rec.error.message)
+    rec.finished = datetime.now(timezone.utc).isoformat()
+    return rec
 
 
 def _finish(
-    opts: RunOptions, specs: dict[str, TaskSpec], run_dir: Path, rec: RunRecord, dist: D.Dist, t0: float
-) -> RunResult:
-    """Merge rank shards (rank 0), aggregate, write reports and run.json, apply the failure bound."""
-    D.barrier(dist)
-    if dist.world > 1:
-        if dist.is_main:
-            merged = [r for k in range(dist.world) for r in read_samples(run_dir / f"samples.rank{k}.jsonl")]
-            merged = _canonical(merged, opts, specs)
-            (run_dir / SAMPLES_FILE).write_text("".join(r.model_dump_json() + "\n" for r in merged))
-        D.barrier(dist)
-    records = read_samples(run_dir / SAMPLES_FILE)
-    records = _canonical(records, opts, specs)
+    opts: RunOptions, specs: dict[str, TaskSpec], store: RunStore, rec: RunRecord, dist: D.Dist, t0: float,
+    bound: FailureBound, planned: int,
+) -> RunResult:  # fmt: skip
+    """Merge every shard (rank 0), aggregate, write reports and run.json, apply the failure bound."""
+    records = store.merge(lambda recs: canonical_order(recs, opts, specs))
     if dist.is_main:
         rec.metrics, rec.stats = aggregate(specs, records)
         rec.reports = []
+        run_dir = store.run_dir
         for name, spec in specs.items():
             task_recs = [r for r in records if r.task == name]
             rep_dir = run_dir if len(specs) == 1 else run_dir / name  # reports of several tasks never collide
@@ -444,25 +430,25 @@ def _finish(
             for rep in spec.reports:
                 paths = REPORTS.get(rep.name)(task_recs, rep_dir, name, **rep.args)
                 rec.reports += [str(Path(p).relative_to(run_dir)) for p in paths]
-        failures = sum(r.error is not None for r in records)
-        rec.notes = [n for n in rec.notes if not n.startswith("failures:")] + [f"failures: {failures}"]
+        failed, dnf = failure_counts(records)
+        rec.progress = Progress(planned=planned, recorded=len(records), failed=failed, does_not_fit=dnf)
+        rec.notes = [n for n in rec.notes if not n.startswith("failures:")]
+        if failed:
+            rec.notes.append(f"failures: {failed} of {len(records)} samples could not run ({dnf} do not fit)")
         rec.finished = datetime.now(timezone.utc).isoformat()
-        rec.wall_s = time.perf_counter() - t0
-        over = opts.max_failures is not None and failures > opts.max_failures
-        rec.status = "error" if over else "success"
+        rec.wall_s = (rec.wall_s or 0.0) + (time.perf_counter() - t0)
+        over = failed > bound.limit(planned)
+        rec.status = "failed" if over else "success"
         if over:
-            rec.error = error_of(
-                RunFailedError(f"{failures} failed samples > --max-failures {opts.max_failures}")
-            )
-        save_run(run_dir, rec)
+            msg = f"{failed} of {planned} samples failed (more than --max-failures {bound.describe(planned)})"
+            rec.error = error_of(RunFailedError(msg))
+        store.save(rec)
         if over:
-            raise RunFailedError(
-                f"{failures} samples failed (> --max-failures {opts.max_failures}); see {run_dir}"
-            )
-    return RunResult(run_dir=run_dir, record=rec, samples=records)
+            raise RunFailedError(f"{msg}; see {run_dir}")
+    return RunResult(run_dir=store.run_dir, record=rec, samples=records)
 
 
-def _canonical(
+def canonical_order(
     records: list[SampleRecord], opts: RunOptions, specs: dict[str, TaskSpec]
 ) -> list[SampleRecord]:
     """Records in a rank-independent order: task order, then sample id, then compression order."""

@@ -74,7 +74,7 @@ class MediaSpec(_Strict):
     sampling: FrameSampling = FrameSampling()
 
 
-OPTION_FORMATS = ("letter_lines", "python_list", "none")
+OPTION_FORMATS = ("letter_lines", "paren_lines", "python_list", "none")
 PROMPT_FIELDS = {"question", "options", "letters", "num_options"}
 
 
@@ -83,8 +83,12 @@ class PromptSpec(_Strict):
 
     template: str = "{question}"
     """`str.format` template; fields: question, options, letters, num_options and any metadata key."""
-    options_format: Literal["letter_lines", "python_list", "none"] = "letter_lines"
-    """letter_lines: "A. x\\nB. y"; python_list: "['A. x', 'B. y']" (the Oryx VideoMME fork)."""
+    options_format: Literal["letter_lines", "paren_lines", "python_list", "none"] = "letter_lines"
+    """letter_lines: "A. x\\nB. y"; paren_lines: "(A) x\\n(B) y" (MLVU); python_list: "['A. x', 'B. y']" (the
+    Oryx VideoMME fork)."""
+    context: NamedSpec | None = None
+    """Registered ``CONTEXTS`` function adding template fields once the media are loaded (e.g. subtitles of
+    the sampled frames)."""
 
     @field_validator("template")
     @classmethod
@@ -123,7 +127,10 @@ class TaskSpec(_Strict):
 
     def digest(self) -> str:
         """Stable hash of the resolved spec (recorded in run.json)."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        data = self.model_dump(mode="json")
+        # which decoding fields were set explicitly matters: unset ones take the checkpoint's defaults
+        data["generation_explicit"] = sorted(self.generation.model_fields_set)
+        blob = json.dumps(data, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -148,6 +155,8 @@ def check_names(spec: TaskSpec) -> None:
 
     load_builtin()
     _check_args(R.DATASETS, spec.dataset.reader, spec.dataset.args, "dataset.reader", skip=1)
+    if spec.prompt.context is not None:
+        _check_args(R.CONTEXTS, spec.prompt.context.name, spec.prompt.context.args, "prompt.context", skip=2)
     _check_args(R.EXTRACTORS, spec.answer.name, spec.answer.args, "answer", skip=2)
     _check_args(R.SCORERS, spec.scorer.name, spec.scorer.args, "scorer", skip=2)
     for i, m in enumerate(spec.metrics):

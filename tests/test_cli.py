@@ -41,9 +41,10 @@ def test_run_exit_codes(tmp_path: Path) -> None:
         "--cache-dir",
         str(tmp_path / "c"),
     ]
-    ok = _run(*base, "--model", "test-blind", "--run-id", "a")
+    ok = _run(*base, "--model", "test-blind", "--run-id", "a", "--max-failures", "2")
     assert ok.exit_code == 0, ok.output
-    assert "fixture_mc" in ok.output and "accuracy" in ok.output and "failures: 2" in ok.output
+    assert "fixture_mc" in ok.output and "accuracy" in ok.output and "failures: 2 of 3" in ok.output
+    assert "1 failed (media) at 4x" in ok.output  # failures listed by reason
     over = _run(*base, "--model", "test-blind", "--run-id", "b", "--max-failures", "1")
     assert over.exit_code == 1 and "--max-failures" in over.output
     assert _run("run", "--tasks", "no_such_task", "--model", "test-blind").exit_code == 2
@@ -72,6 +73,8 @@ def test_show(tmp_path: Path) -> None:
             "s",
             "--cache-dir",
             str(tmp_path / "c"),
+            "--max-failures",
+            "100%",
         ).exit_code
         == 0
     )

@@ -16,7 +16,6 @@ to an API model (``compression_used`` stays empty) unless ``send_compression`` f
 
 from __future__ import annotations
 
-import inspect
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -61,13 +60,17 @@ def parse_completion(resp: Any) -> tuple[str, TokenCounts, dict[str, Any]]:
 
 
 class OpenAIChatBackend:
-    """Chat-completions client with bounded concurrency, retries and per-request failure."""
+    """Chat-completions client with bounded concurrency, retries and per-request failure.
+
+    ``base_url`` (else ``OPENAI_BASE_URL``), ``model`` (else the only one served), key from
+    ``OPENAI_API_KEY`` (or ``api_key_env=VAR`` / ``api_key_file=PATH``; never a literal argument).
+    """
 
     name = "openai"
 
     def __init__(
-        self, model: str | None = None, base_url: str | None = None, api_key: str | None = None,
-        api_key_env: str = "OPENAI_API_KEY", api_key_file: str | None = None, max_frames: int = 32,
+        self, model: str | None = None, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
+        api_key_file: str | None = None, max_frames: int = 32,
         max_side: int = 768, jpeg_quality: int = 85, timeout_s: float = 60.0, max_retries: int = 4,
         backoff_s: float = 1.0, backoff_max_s: float = 30.0, concurrency: int = 4,
         system_prompt: str | None = None, send_seed: bool = True, send_compression: bool = False,
@@ -80,8 +83,8 @@ class OpenAIChatBackend:
             )
         self.endpoint: Endpoint
         self.endpoint, self._key = make_endpoint(
-            base_url, api_key, api_key_env, api_key_file, timeout_s, max_retries, backoff_s, backoff_max_s
-        )
+            base_url, None, api_key_env, api_key_file, timeout_s, max_retries, backoff_s, backoff_max_s
+        )  # no literal key argument: backend arguments are recorded (and would sit in shell history)
         self.client = make_client(self.endpoint, self._key)
         self.served = self._served_models() if (check_endpoint or model is None) else None
         self.model = model or self._only_model()
@@ -200,17 +203,4 @@ class OpenAIChatBackend:
         return [f.result() for f in futs]
 
 
-@BACKENDS.register("openai")
-def openai_backend(api_key: str | None = None, **kwargs: Any) -> OpenAIChatBackend:
-    """An OpenAI-compatible endpoint: ``base_url`` (else ``OPENAI_BASE_URL``), ``model`` (else the only
-    one served), key from ``OPENAI_API_KEY`` (or ``api_key_env=VAR`` / ``api_key_file=PATH``)."""
-    if api_key is not None:
-        raise BackendError(
-            "openai backend: api_key=... would be recorded in run.json; set OPENAI_API_KEY, or pass "
-            "api_key_env=VAR or api_key_file=PATH instead"
-        )
-    accepted = sorted(set(inspect.signature(OpenAIChatBackend).parameters) - {"api_key"})
-    unknown = sorted(set(kwargs) - set(accepted))
-    if unknown:
-        raise BackendError(f"unknown openai backend arguments {unknown}; accepted: {accepted}")
-    return OpenAIChatBackend(**kwargs)
+BACKENDS.register("openai")(OpenAIChatBackend)

@@ -52,7 +52,7 @@ class Endpoint:
         """Recorded endpoint settings; the key itself is never included."""
         return {
             "base_url": self.base_url, "base_url_source": self.base_url_source,
-            "api_key": self.api_key_source, "timeout_s": self.timeout_s, "max_retries": self.max_retries,
+            "bearer_from": self.api_key_source, "timeout_s": self.timeout_s, "max_retries": self.max_retries,
             "backoff_s": self.backoff_s, "backoff_max_s": self.backoff_max_s,
         }  # fmt: skip
 

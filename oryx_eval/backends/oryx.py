@@ -4,39 +4,38 @@ Compression ``auto`` is a documented length policy: images always use 1x (as the
 video uses the smallest ratio in (1, 4, 16) whose predicted visual token count fits ``auto_token_budget``
 (default 16,384, which picks the reference's 4x for 64 frames of 720p and 16x for ~1,000+ frames);
 16x if none fits. The ratio actually used is returned with every result.
+
+Decoding values are resolved per field as task YAML / CLI > the checkpoint's generation_config.json >
+default (`oryx_generation.resolve_generation`); the resolved values and their source go into `describe()`
+(for a task that sets nothing) and into every Generation's ``extra``.
+
+Failures: a request fails alone (``Generation.error``) only when its own input cannot run: a prompt longer
+than the model's max_length (``overflow``), more than one media item or a bad `<image>` placeholder
+(``sample``). Any other exception (a bug, a CUDA error, out of memory) propagates: it is systemic.
 """
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import json
 import time
 from pathlib import Path
 from typing import Any, Literal
 
-from oryx_eval.errors import BackendError
-from oryx_eval.records import Generation, Latency, LoadedMedia, Request, TokenCounts
+from oryx_eval.backends.checkpoint import checkpoint_identity
+from oryx_eval.backends.oryx_generation import RULE, resolve_generation
+from oryx_eval.errors import BackendError, PrerequisiteError
+from oryx_eval.records import (
+    ErrorKind,
+    Generation,
+    GenerationSettings,
+    Latency,
+    LoadedMedia,
+    Request,
+    TokenCounts,
+)
 from oryx_eval.registry import BACKENDS
 
 RATIOS = (1, 4, 16)
-
-
-def checkpoint_identity(path: Path) -> dict[str, Any]:
-    """Cheap, stable identity of a checkpoint dir: hashes of its small files, sizes of its big ones."""
-    ident: dict[str, Any] = {"path": str(path.resolve())}
-    h = hashlib.sha256()
-    for name in ("config.json", "model.safetensors.index.json", "tokenizer.json", "generation_config.json"):
-        f = path / name
-        if f.exists():
-            h.update(name.encode() + f.read_bytes())
-    ident["small_files_sha256"] = h.hexdigest()[:16]
-    ident["weight_bytes"] = {
-        p.name: p.stat().st_size for p in sorted(path.iterdir()) if p.suffix in (".safetensors", ".pth")
-    }
-    cfg = json.loads((path / "config.json").read_text()) if (path / "config.json").exists() else {}
-    ident["model_type"] = cfg.get("model_type")
-    return ident
 
 
 class OryxBackend:
@@ -58,21 +57,30 @@ class OryxBackend:
         auto_token_budget: int = 16384,
         on_overflow: Literal["error", "truncate"] = "error",
         random_weights: bool = False,
+        cache_dir: str | None = None,
     ) -> None:
         import torch
 
         import model as oryx
+        from model.attention import FlashAttentionUnavailable
 
-        path = Path(model_path)
+        path = Path(model_path).expanduser()
+        if not path.is_dir():
+            raise BackendError(f"--model-path {path}: no such directory")
         if not (path / "config.json").exists():
-            raise BackendError(f"{path}: not an Oryx checkpoint directory (no config.json)")
+            raise BackendError(f"--model-path {path}: not an Oryx checkpoint directory (no config.json)")
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise BackendError(f"--device {device}: CUDA is not available on this machine; use --device cpu")
         dtype = dtype or ("bfloat16" if device.startswith("cuda") else "float32")
         self._torch = torch
         self._oryx = oryx
-        self.model = oryx.load_oryx(
-            path, dtype=getattr(torch, dtype), device=device, attn_backend=attn_backend
-        )
+        try:
+            self.model = oryx.load_oryx(
+                path, dtype=getattr(torch, dtype), device=device, attn_backend=attn_backend
+            )
+        except FlashAttentionUnavailable as e:
+            raise PrerequisiteError(f"--attn flash: {e}") from None
         self.image_spec = oryx.ImageResize(highres_max=image_max_side, lowres_base=image_lowres_base)
         vkw: dict[str, Any] = {"max_side": video_max_side, "min_side": video_min_side}
         if video_stride is not None:
@@ -86,16 +94,28 @@ class OryxBackend:
             "image_max_side": image_max_side, "image_lowres_base": image_lowres_base,
             "auto_token_budget": auto_token_budget, "on_overflow": on_overflow,
         }  # fmt: skip
-        self._identity = checkpoint_identity(path)
+        self._identity = checkpoint_identity(path, Path(cache_dir) if cache_dir else None)
         self._random = random_weights
+        gd = self.model.generation_defaults
+        self._ckpt_gen = gd.defaults() if gd is not None else None
+        self._ckpt_gen_file = (gd.path, dict(gd.values)) if gd is not None else (None, None)
 
     def describe(self) -> dict[str, Any]:
-        """Arguments, checkpoint identity and whether the weights are random."""
+        """Arguments, checkpoint identity, decoding resolution and whether the weights are random."""
+        values, sources = resolve_generation(GenerationSettings(), self._ckpt_gen)
         out = {
             "name": self.name,
             "args": self._args,
             "checkpoint": self._identity,
             "random_weights": self._random,
+            "generation_config": {
+                "file": self._ckpt_gen_file[0],
+                "file_values": self._ckpt_gen_file[1],
+                "checkpoint_defaults": self._ckpt_gen,
+                "rule": RULE,
+                "stop_ids": sorted(self.model.stop_ids),
+                "when_unset": {k: {"value": v, "source": sources[k]} for k, v in values.items()},
+            },
         }
         if self._random:
             out["note"] = (
@@ -127,19 +147,23 @@ class OryxBackend:
             return self._oryx.ImageMedia(image=m.image)
         return self._oryx.VideoMedia(frames=m.frames)
 
-    def _gen_config(self, req: Request) -> Any:
-        g = req.generation
-        return self._oryx.GenerationConfig(
-            max_new_tokens=g.max_new_tokens, temperature=g.temperature, top_k=g.top_k, top_p=g.top_p,
-            seed=g.seed, on_overflow=self.on_overflow,
-        )  # fmt: skip
+    def resolve_generation(self, settings: GenerationSettings) -> tuple[dict[str, Any], dict[str, str]]:
+        """Decoding values used for ``settings`` and their source (explicit / checkpoint / default)."""
+        return resolve_generation(settings, self._ckpt_gen)
+
+    def _gen_config(self, settings: GenerationSettings) -> Any:
+        values, sources = self.resolve_generation(settings)
+        try:
+            return self._oryx.GenerationConfig(**values, on_overflow=self.on_overflow)
+        except ValueError as e:  # a bad task value (or checkpoint value): one line naming the field
+            raise BackendError(f"generation settings {values} (sources {sources}): {e}") from None
 
     def generate(self, requests: list[Request]) -> list[Generation]:
-        """Answer requests; those sharing media and settings reuse one encoding and prefix."""
+        """Answer requests; those sharing media and resolved settings reuse one encoding and prefix."""
         out: list[Generation | None] = [None] * len(requests)
         groups: dict[tuple, list[int]] = {}
         for i, r in enumerate(requests):
-            key = (r.media_key or f"solo{i}", r.compression, r.generation.model_dump_json())
+            key = (r.media_key or f"solo{i}", r.compression, self._gen_config(r.generation))
             groups.setdefault(key, []).append(i)
         for idx in groups.values():
             reqs = [requests[i] for i in idx]
@@ -147,45 +171,70 @@ class OryxBackend:
                 out[i] = g
         return [g for g in out if g is not None]
 
+    def _failed(
+        self, req: Request, kind: ErrorKind, msg: str, ratio: int | None, out: Any = None
+    ) -> Generation:
+        gen = Generation(error=msg, error_kind=kind, compression=str(ratio) if ratio else req.compression)
+        if out is not None:
+            t, k = out.timings, out.tokens
+            gen.tokens = TokenCounts(visual_raw=k.visual_raw, visual=k.visual, text=k.text, output=0)
+            gen.latency_s = Latency(preprocess=t.preprocess, vision=t.vision, compress=t.compress,
+                                    total=t.preprocess + t.vision + t.compress)  # fmt: skip
+        return gen
+
     def _generate_group(self, reqs: list[Request]) -> list[Generation]:
-        first = reqs[0]
-        try:
-            if len(first.media) > 1:
-                raise BackendError(f"sample {first.sample_id}: Oryx takes one image or video per prompt")
-            media = first.media[0] if first.media else None
-            ratio = self.resolve_compression(first.compression, media)
-            kw = {"compression": ratio, "gen": self._gen_config(first), "image_spec": self.image_spec,
-                  "video_spec": self.video_spec}  # fmt: skip
-            t0 = time.perf_counter()
-            if len(reqs) > 1:
-                outs = self.model.generate_shared(self._media(media), [r.prompt for r in reqs], **kw)
-            else:
-                outs = [self.model.generate(first.prompt, self._media(media), **kw)]
-            wall = time.perf_counter() - t0
-        except Exception as e:  # noqa: BLE001 - a failed generation fails its samples, not the run
-            return [Generation(error=f"{type(e).__name__}: {e}", compression=first.compression) for _ in reqs]
-        gens = []
-        for o in outs:
-            t = o.timings
-            lat = Latency(preprocess=t.preprocess, vision=t.vision, compress=t.compress, prefill=t.prefill,
-                          generate=t.decode)  # fmt: skip
-            lat.total = lat.preprocess + lat.vision + lat.compress + lat.prefill + lat.generate
-            tok = TokenCounts(visual_raw=o.tokens.visual_raw, visual=o.tokens.visual, text=o.tokens.text,
-                              output=o.tokens.output)  # fmt: skip
-            extra = {"warnings": list(o.warnings)} if o.warnings else {}
-            gens.append(
-                Generation(text=o.text, tokens=tok, latency_s=lat, compression=str(ratio), extra=extra)
-            )
-        if gens:
-            gens[0].extra["group_wall_s"] = wall
-        return gens
+        """One media item, one resolved setting: encode once, answer every request (failing alone)."""
+        res: list[Generation | None] = [None] * len(reqs)
+        for i, r in enumerate(reqs):
+            if len(r.media) > 1:
+                msg = f"sample {r.sample_id}: Oryx takes one image or video per prompt, got {len(r.media)}"
+                res[i] = self._failed(r, "sample", msg, None)
+        run = [i for i, g in enumerate(res) if g is None]
+        if not run:
+            return [g for g in res if g is not None]
+        first = reqs[run[0]]
+        media = first.media[0] if first.media else None
+        ratio = self.resolve_compression(first.compression, media)
+        gen = self._gen_config(first.generation)
+        values, sources = self.resolve_generation(first.generation)
+        kw = {"compression": ratio, "gen": gen, "image_spec": self.image_spec, "video_spec": self.video_spec}
+        t0 = time.perf_counter()
+        # only per-prompt input errors come back as OryxOutput.error; anything raised here is systemic
+        outs = self.model.generate_shared(self._media(media), [reqs[i].prompt for i in run], **kw)
+        wall = time.perf_counter() - t0
+        for i, o in zip(run, outs, strict=True):
+            res[i] = self._to_generation(reqs[i], o, ratio, values, sources)
+        ok = [g for g in res if g is not None and g.error is None]
+        if ok:
+            ok[0].extra["group_wall_s"] = wall
+        return [g for g in res if g is not None]
+
+    def _to_generation(
+        self, req: Request, o: Any, ratio: int, values: dict[str, Any], sources: dict[str, str]
+    ) -> Generation:
+        if isinstance(o.error, self._oryx.SequenceTooLongError):
+            e = o.error
+            msg = (f"prompt longer than max_length {e.limit}: {e.total} tokens ({e.visual} visual + "
+                   f"{e.text} text)")  # fmt: skip
+            return self._failed(req, "overflow", msg, ratio, o)
+        if o.error is not None:
+            return self._failed(req, "sample", f"{type(o.error).__name__}: {o.error}", ratio, o)
+        t = o.timings
+        lat = Latency(preprocess=t.preprocess, vision=t.vision, compress=t.compress, prefill=t.prefill,
+                      generate=t.decode)  # fmt: skip
+        lat.total = lat.preprocess + lat.vision + lat.compress + lat.prefill + lat.generate
+        tok = TokenCounts(visual_raw=o.tokens.visual_raw, visual=o.tokens.visual, text=o.tokens.text,
+                          output=o.tokens.output)  # fmt: skip
+        extra: dict[str, Any] = {"generation": dict(values), "generation_source": dict(sources)}
+        if o.warnings:
+            extra["warnings"] = list(o.warnings)
+        return Generation(text=o.text, tokens=tok, latency_s=lat, compression=str(ratio), extra=extra)
 
 
-def _check_kwargs(kwargs: dict[str, Any]) -> None:
-    params = inspect.signature(OryxBackend).parameters
-    unknown = sorted(set(kwargs) - set(params))
-    if unknown:
-        raise BackendError(f"unknown Oryx backend arguments {unknown}; accepted: {sorted(params)}")
+def _params(*drop: str) -> list[inspect.Parameter]:
+    """OryxBackend's declared parameters (annotations resolved), minus ``drop``."""
+    sig = inspect.signature(OryxBackend, eval_str=True)
+    return [p for n, p in sig.parameters.items() if n not in drop]
 
 
 @BACKENDS.register("oryx")
@@ -195,8 +244,14 @@ def oryx_backend(model_path: str | None = None, **kwargs: Any) -> OryxBackend:
         raise BackendError(
             "backend 'oryx' needs --model-path DIR (a local checkpoint in the official layout)"
         )
-    _check_kwargs(kwargs)
     return OryxBackend(model_path=model_path, **kwargs)
+
+
+# the factories declare OryxBackend's parameters, so arguments are checked (names and types) before loading
+oryx_backend.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [inspect.Parameter("model_path", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=str | None)]
+    + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in _params("model_path", "random_weights")]
+)
 
 
 @BACKENDS.register("oryx-tiny")
@@ -204,9 +259,20 @@ def oryx_tiny_backend(cache_dir: str, seed: int = 0, **kwargs: Any) -> OryxBacke
     """A seeded random-weight tiny Oryx written in the official layout and loaded by the real loader."""
     import model as oryx
 
-    _check_kwargs(kwargs)
     path = oryx.tiny_checkpoint(Path(cache_dir) / "checkpoints", seed=seed)
-    b = OryxBackend(model_path=str(path), random_weights=True, **kwargs)
+    b = OryxBackend(model_path=str(path), random_weights=True, cache_dir=cache_dir, **kwargs)
     b.name = "oryx-tiny"
     b._args["seed"] = seed
     return b
+
+
+oryx_tiny_backend.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [
+        inspect.Parameter("cache_dir", inspect.Parameter.KEYWORD_ONLY, annotation=str),
+        inspect.Parameter("seed", inspect.Parameter.KEYWORD_ONLY, default=0, annotation=int),
+    ]
+    + [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in _params("model_path", "random_weights", "cache_dir")
+    ]
+)

@@ -8,6 +8,7 @@ benchmarked against (environment.md §4: GOP 250 x264 default vs GOP 60 "every 2
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
@@ -54,7 +55,8 @@ def encode_video(
     if gop is not None and gop < 1:
         raise ValueError(f"encode_video({out}): gop must be >= 1, got {gop}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.partial{out.suffix}")
+    # a unique temporary name: several processes (torchrun ranks) may encode the same file at once
+    tmp = out.with_name(f".{out.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial{out.suffix}")
     fmt_name = {".mkv": "matroska", ".webm": "webm", ".mov": "mov", ".avi": "avi"}.get(out.suffix.lower())
     container = av.open(str(tmp), mode="w", format=fmt_name)
     try:

@@ -55,12 +55,20 @@ def load_video(
     n = int(num_frames if num_frames is not None else sampling.num_frames)
     if n < 1:
         raise MediaError(f"{path}: num_frames must be >= 1, got {n}")
+    return _load_video_source(path, sampling, n, cache, size_wh)[0]
+
+
+def _load_video_source(
+    path: PathLike, sampling: FrameSampling, n: int, cache: FrameCache | None, size_wh: tuple[int, int] | None
+) -> tuple[DecodedVideo, str]:
+    """``load_video`` plus where the frames came from (``decoded``, ``memory`` or ``disk``)."""
+    if n < 1:
+        raise MediaError(f"{path}: num_frames must be >= 1, got {n}")
     reader = _reader(sampling.backend, sampling.mode)
     if cache is None:
-        return reader.read(path, sampling, n, size_wh)
+        return reader.read(path, sampling, n, size_wh), "decoded"
     key = cache.key(path, sampling, n, size_wh)
-    video, _ = cache.get_or_load(key, lambda: reader.read(path, sampling, n, size_wh))
-    return video
+    return cache.get_or_load(key, lambda: reader.read(path, sampling, n, size_wh))
 
 
 def load_media(
@@ -88,7 +96,8 @@ def load_media(
     t0 = time.perf_counter()
     if ref.kind == "video":
         path = _require_path(ref)
-        video = load_video(path, sampling, ref.num_frames, cache, size_wh)
+        n = int(ref.num_frames if ref.num_frames is not None else sampling.num_frames)
+        video, source = _load_video_source(path, sampling, n, cache, size_wh)
         return LoadedMedia(
             kind="video",
             frames=video.frames,
@@ -97,6 +106,8 @@ def load_media(
             size_wh=video.size_wh,
             decode_s=time.perf_counter() - t0,
             key=ref.key,
+            source=source,
+            timestamps_s=[i / video.fps for i in video.indices] if video.fps > 0 else None,
         )
     if ref.kind == "image":
         img = load_image(_require_path(ref))
@@ -110,6 +121,7 @@ def load_media(
         _check_generated(media, ref)
         media.decode_s = time.perf_counter() - t0
         media.key = ref.key
+        media.source = "generated"
         return media
     raise MediaError(f"unknown media kind {ref.kind!r}")
 

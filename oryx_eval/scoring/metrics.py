@@ -10,8 +10,14 @@ from oryx_eval.registry import METRICS
 
 @METRICS.register("accuracy")
 def accuracy(records: list[SampleRecord], failed: Literal["wrong", "exclude"] = "wrong") -> float:
-    """Mean score. ``failed``: a sample that errored counts as wrong (default) or leaves the denominator."""
-    kept = [r for r in records if not (failed == "exclude" and r.error is not None)]
+    """Mean score. ``failed``: a sample that errored counts as wrong (default) or leaves the denominator.
+
+    A sample whose prompt does not fit the model's context (``error_kind == "overflow"``) is never in the
+    denominator: it is reported as "does not fit" (``MetricValue.does_not_fit``), not as a wrong answer.
+    """
+    kept = [
+        r for r in records if r.error_kind != "overflow" and not (failed == "exclude" and r.error is not None)
+    ]
     if not kept:
         return float("nan")
     return sum((r.score or 0.0) for r in kept) / len(kept)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import pytest
@@ -13,6 +14,8 @@ from model import (
     GenerationConfig,
     ImageMedia,
     OryxModel,
+    PromptError,
+    SequenceTooLongError,
     VideoMedia,
     count_visual_tokens,
     load_oryx,
@@ -28,7 +31,7 @@ QUESTIONS = ["What color is the ball?", "How many people appear in the first fra
 
 def _hf_copy(m: OryxModel) -> torch.nn.Module:
     cls = Qwen2ForCausalLM if m.config.llm_kind == "qwen2" else LlamaForCausalLM
-    hf = cls(m.llm.config)
+    hf = cls(copy.deepcopy(m.llm.config))  # resize_token_embeddings below edits the config it was built with
     hf.load_state_dict(m.llm.state_dict())
     hf.resize_token_embeddings(len(m.tokenizer))  # as the reference's load_pretrained_model does
     return hf.eval()
@@ -222,3 +225,51 @@ def test_splice_ranges_equal_slices_of_the_full_sequence(tiny_model, make_frames
         torch.testing.assert_close(full[a : a + vis.visual], vis.embeds, rtol=0, atol=0)
         for lo, hi in [(0, 3), (a - 1, a + 2), (a + 3, a + vis.visual + 4), (a + vis.visual, full.shape[0])]:
             torch.testing.assert_close(tiny_model._splice(ids, vis, lo, hi), full[lo:hi], rtol=0, atol=0)
+
+
+def test_generate_shared_fails_only_the_overflowing_prompt(fresh_model, make_frames) -> None:  # noqa: ANN001
+    m = fresh_model
+    media = VideoMedia(make_frames(1, 240, 320, seed=3))
+    qs = [QUESTIONS[0], QUESTIONS[1] + " Explain every detail of the scene." * 6, QUESTIONS[2]]
+    n_vis = count_visual_tokens("video", (320, 240), frames=1)
+    lens = [len(tokenize_with_image(build_prompt(q, True), m.tokenizer)) - 1 for q in qs]
+    limit = n_vis + max(lens[0], lens[2]) + 2  # the middle prompt does not fit, the others do
+    assert n_vis + lens[1] > limit
+    m.config = dataclasses.replace(m.config, max_length=limit)
+    gen = GenerationConfig(max_new_tokens=5)
+    calls: list[tuple[int, int]] = []
+    forward = m._forward
+
+    def spy(embeds, start, cache):  # noqa: ANN001, ANN202
+        calls.append((start, int(embeds.shape[0])))
+        return forward(embeds, start, cache)
+
+    m._forward = spy
+    shared = m.generate_shared(media, qs, compression=4, gen=gen)
+    m._forward = forward
+    # the two fitting prompts shared one prefix prefill (system + visual tokens), then one prefill each
+    assert calls[0][0] == 0 and calls[0][1] > n_vis and [c[0] for c in calls[1:]] == [calls[0][1]] * 2
+    for i in (0, 2):
+        alone = m.generate(qs[i], media, compression=4, gen=gen)
+        assert (
+            shared[i].error is None and shared[i].token_ids == alone.token_ids and len(alone.token_ids) >= 1
+        )
+        assert shared[i].tokens == alone.tokens
+    bad = shared[1]
+    assert isinstance(bad.error, SequenceTooLongError) and isinstance(bad.error, ValueError)
+    assert (bad.error.total, bad.error.visual, bad.error.text, bad.error.limit) == (
+        n_vis + lens[1],
+        n_vis,
+        lens[1],
+        limit,
+    )
+    assert bad.text == "" and bad.token_ids == [] and (bad.tokens.visual, bad.tokens.text) == (n_vis, lens[1])
+    with pytest.raises(SequenceTooLongError, match=f"{n_vis + lens[1]} tokens"):
+        m.generate(qs[1], media, compression=4, gen=gen)  # a single prompt still raises
+    every = m.generate_shared(media, [qs[1], qs[1]], compression=4, gen=gen)
+    assert all(isinstance(o.error, SequenceTooLongError) for o in every)
+    placeholder = m.generate_shared(
+        None, ["<image>\nWhat?", QUESTIONS[0]], gen=gen
+    )  # a bad question fails alone
+    assert isinstance(placeholder[0].error, PromptError) and placeholder[1].error is None
+    assert placeholder[1].token_ids == m.generate(QUESTIONS[0], None, gen=gen).token_ids

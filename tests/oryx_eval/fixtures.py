@@ -41,19 +41,21 @@ def make_frames(n: int, seed: int) -> list[np.ndarray]:
     return [np.roll(base, i, axis=1) for i in range(n)]
 
 
-def make_task(root: Path, n_videos: int = 6, questions_per_video: int = 2, name: str = "fixture_mc") -> Path:
+def make_task(
+    root: Path, n_videos: int = 6, questions_per_video: int = 2, name: str = "fixture_mc", bad: bool = True
+) -> Path:
     """Write videos, a JSONL table and a task YAML under ``root``; returns the YAML path.
 
-    Video 1 is truncated (corrupt) and video 2 is referenced but never written (missing).
+    With ``bad``, video 1 is truncated (corrupt) and video 2 is referenced but never written (missing).
     """
     media = root / "videos"
     media.mkdir(parents=True, exist_ok=True)
     rows = []
     for v in range(n_videos):
         path = media / f"v{v}.mp4"
-        if v != 2:
+        if v != 2 or not bad:
             encode_video(make_frames(12, v), path, fps=4, gop=4)
-        if v == 1:
+        if v == 1 and bad:
             data = path.read_bytes()
             path.write_bytes(data[: len(data) // 3])
         for q in range(questions_per_video):

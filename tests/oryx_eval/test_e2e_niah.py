@@ -37,7 +37,7 @@ def _opts(task: Path, tmp: Path, backend: str, **kw) -> RunOptions:
 
 @pytest.mark.parametrize("mode", ["frames", "video"])
 def test_oracle_scores_100_through_the_runner(tmp_path: Path, mode: str) -> None:
-    task = _small_niah(tmp_path, mode, "niah_small")
+    task = _small_niah(tmp_path, mode, "niah_small", marker=True)  # the oracle's channel
     res = run(_opts(task, tmp_path, "test-oracle", compressions=["4", "16"]))
     assert len(res.samples) == 2 * 3 * 4 * 2 and all(r.error is None for r in res.samples)
     assert all(r.score == 1.0 for r in res.samples)
@@ -46,6 +46,16 @@ def test_oracle_scores_100_through_the_runner(tmp_path: Path, mode: str) -> None
     if mode == "video":  # the real reader sampled every frame of the MP4, needles included
         r = res.samples[0]
         assert r.frames.indices == list(range(r.frames.source_frames))
+
+
+def test_shipped_niah_tasks_hide_the_answer_marker(tmp_path: Path) -> None:
+    """Real-model tasks never paint the answer marker: the oracle finds nothing to read."""
+    for name in ("niah", "niah_long", "niah_video"):
+        raw = yaml.safe_load((ROOT / "tasks" / f"{name}.yaml").read_text())
+        assert raw["dataset"]["args"]["marker"] is False
+    task = _small_niah(tmp_path, "frames", "niah_nomarker")
+    res = run(_opts(task, tmp_path, "test-oracle", limit=6))
+    assert {r.output for r in res.samples} == {"no marker"} and all(r.extracted is None for r in res.samples)
 
 
 def test_blind_backend_is_near_chance(tmp_path: Path) -> None:

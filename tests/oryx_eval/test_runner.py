@@ -49,6 +49,7 @@ def _opts(task: Path, out: Path, **kw) -> RunOptions:
         run_id="r",
         progress=False,
         cache_dir=out / "cache",
+        max_failures="100%",  # the fixture's corrupt and missing videos fail a third of the samples
     )
     base.update(kw)
     return RunOptions(**base)
@@ -68,7 +69,8 @@ def test_run_records_every_sample(mc_task: Path, tmp_path: Path) -> None:
     assert len(recs) == 12 * 2 and len({_key(r) for r in recs}) == 24
     by_id = {(r.sample_id, r.compression): r for r in recs}
     corrupt = by_id[("v1q0", "4")]
-    assert corrupt.error and "v1.mp4" in corrupt.error and corrupt.score == 0.0
+    assert corrupt.error and "v1.mp4" in corrupt.error and corrupt.score is None
+    assert corrupt.error_kind == "media"
     missing = by_id[("v2q1", "16")]
     assert missing.error and "missing" in missing.error and "v2.mp4" in missing.error
     ok = by_id[("v0q0", "4")]
@@ -81,7 +83,8 @@ def test_run_records_every_sample(mc_task: Path, tmp_path: Path) -> None:
     assert {s["compression"] for s in rec.stats} == {"4", "16"}
     overall = [m for m in rec.metrics if m.name == "accuracy" and m.group is None and m.compression == "4"]
     assert len(overall) == 1 and overall[0].n == 12
-    want = sum(r.score for r in recs if r.compression == "4") / 12
+    want = sum(r.score or 0.0 for r in recs if r.compression == "4") / 12  # failures count as wrong
+    assert overall[0].failed == 4
     assert overall[0].value == pytest.approx(want)
     groups = {m.group["duration"] for m in rec.metrics if m.group}
     assert groups == {"short", "long"}
@@ -98,19 +101,21 @@ def test_samples_sharing_media_reach_the_backend_together(mc_task: Path, tmp_pat
     assert all(len(c) == 1 for c in CALLS) and len(CALLS) == 8
 
 
-def test_max_failures_turns_the_run_into_a_failure(mc_task: Path, tmp_path: Path) -> None:
-    with pytest.raises(RunFailedError, match="4 samples failed"):
-        run(_opts(mc_task, tmp_path / "out", max_failures=3))
+def test_max_failures_stops_the_run_and_keeps_its_records(mc_task: Path, tmp_path: Path) -> None:
+    with pytest.raises(RunFailedError, match=r"4 of 12 samples failed \(more than --max-failures 3\)"):
+        run(_opts(mc_task, tmp_path / "out", max_failures="3"))
     rec = load_run(tmp_path / "out" / "r")
-    assert rec.status == "error" and len(read_samples(tmp_path / "out" / "r" / "samples.jsonl")) == 12
-    run(_opts(mc_task, tmp_path / "out2", max_failures=4))  # at the bound: fine
+    kept = read_samples(tmp_path / "out" / "r" / "samples.jsonl")
+    assert rec.status == "failed" and 4 <= len(kept) < 12  # stopped at the 4th failure, records kept
+    assert rec.progress.planned == 12 and rec.progress.recorded == len(kept)
+    run(_opts(mc_task, tmp_path / "out2", max_failures="4"))  # at the bound: fine
 
 
 def test_existing_run_needs_resume(mc_task: Path, tmp_path: Path) -> None:
     run(_opts(mc_task, tmp_path / "out"))
     with pytest.raises(Exception, match="--resume"):
         run(_opts(mc_task, tmp_path / "out"))
-    with pytest.raises(Exception, match="different settings"):
+    with pytest.raises(Exception, match=r"run identity differs.*limit: recorded null, now 3"):
         run(_opts(mc_task, tmp_path / "out", resume=True, limit=3))
 
 
@@ -135,6 +140,8 @@ def test_resume_after_kill_loses_and_duplicates_nothing(tmp_path: Path) -> None:
         str(tmp_path / "cache"),
         "--compression",
         "4,16",
+        "--max-failures",
+        "100%",
     ]
     proc = _cli(*common, "--run-id", "killed", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     samples = out / "killed" / "samples.jsonl"
@@ -191,6 +198,8 @@ def test_two_ranks_equal_one_rank(mc_task: Path, tmp_path: Path) -> None:
         "two",
         "--cache-dir",
         str(tmp_path / "cache"),
+        "--max-failures",
+        "100%",
     ]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]

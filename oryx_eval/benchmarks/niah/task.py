@@ -244,7 +244,7 @@ def read_niah(
     frame_size: list[int],
     fps: float = 1.0,
     per_cell: int = 1,
-    marker: bool = True,
+    marker: bool = False,
 ) -> list[Sample]:
     """Build the NIAH grid: one sample per (frame count, depth, needle kind, replicate).
 
@@ -259,7 +259,8 @@ def read_niah(
         fps: Frame rate of ``video``-mode MP4s.
         per_cell: Replicates (independent needle contents) per cell and kind.
         marker: Paint the answer marker into needle frames (needed by the ``test-oracle`` backend; it
-            is a coloured corner block a real model could also see).
+            is a coloured corner block a real model could also see, and for colour questions its
+            colour is often a wrong option, so real-model tasks keep the default ``False``).
 
     Returns:
         Samples with id ``niah/n{N}/d{depth%}/{kind}/{replicate}``, target letter, 4 choices and

@@ -121,7 +121,7 @@ def test_judge_over_loopback_gives_official_g_avg(monkeypatch: pytest.MonkeyPatc
     assert score.verdict == "scored over judged replies; 1 judgement(s) failed"
     rec = score.judge
     assert rec["model"] == "gpt-4-turbo" and rec["prompt_sha256"] == prompt_digest()
-    assert rec["api_key"] == "env JUDGE_KEY" and "sk-judge-secret" not in score.model_dump_json()
+    assert rec["bearer_from"] == "env JUDGE_KEY" and "sk-judge-secret" not in score.model_dump_json()
 
 
 def test_without_a_judge_nothing_is_scored() -> None:

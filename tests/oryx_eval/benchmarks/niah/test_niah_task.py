@@ -23,6 +23,7 @@ GRID = {
     "mode": "frames",
     "frame_size": [64, 48],
     "per_cell": 2,
+    "marker": True,  # the oracle backend reads it
 }
 
 

@@ -21,6 +21,7 @@ GRID = {
     "needles": ["code_word", "count", "order"],
     "frame_size": [64, 64],
     "fps": 1.0,
+    "marker": True,  # the oracle backend reads it
 }
 
 

@@ -31,8 +31,8 @@ def test_mc_letter(text: str, want: str | None) -> None:
     assert mc_letter(text, CH4) == want
 
 
-def test_first_capital_is_the_official_rule() -> None:
-    # the official VideoMME rule takes the first capital A-D anywhere, even inside a word
+def test_first_capital_is_a_plain_first_capital_rule() -> None:
+    # the first capital option letter anywhere, even inside a word (documented; not an official rule)
     assert first_capital("Based on the video, C.", CH4) == "B"
     assert mc_letter("Based on the video, C.", CH4) == "C"
     assert first_capital("E and F", ["1", "2", "3", "4", "5", "6"]) == "E"
