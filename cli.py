@@ -23,6 +23,8 @@ from rich.table import Table
 
 from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT
 from oryx_eval.commands.data import app as data_app
+from oryx_eval.commands.lmms_import import import_lmms_cmd
+from oryx_eval.commands.serve import serve_cmd
 from oryx_eval.errors import OryxEvalError, RunFailedError
 from oryx_eval.failures import DEFAULT_MAX_CONSECUTIVE, DEFAULT_MAX_FAILURES
 from oryx_eval.results import RunRecord, load_run
@@ -105,6 +107,8 @@ def render_summary(rec: RunRecord, run_dir: Path) -> None:
         t.add_column(col, justify="left" if col == "task" else "right")
     for s in rec.stats:
         tok, lat = s["tokens_mean"], s["latency_s"]
+        # NaN means (unknown, or no successful sample) come back from run.json as null
+        tok = {k: math.nan if v is None else v for k, v in tok.items()}
         total = tok["visual"] + tok["text"] + tok["output"]
         row = [s["task"], s["compression"], str(s["n"]), str(s["failed"]), str(s.get("does_not_fit", 0))]
         row += [str(s.get("unparsed", "-")), _fmt(s["accuracy"]), _fmt(tok["visual"], 1), _fmt(total, 1)]
@@ -371,6 +375,10 @@ def show_cmd(
             group = ", ".join(f"{k}={v}" for k, v in (m.group or {}).items()) or "overall"
             t.add_row(m.task, m.compression, m.name, group, m.note or _fmt(m.value), str(m.n))
         console.print(t)
+
+
+app.command("serve")(serve_cmd)
+app.command("import-lmms")(import_lmms_cmd)
 
 
 def main() -> None:

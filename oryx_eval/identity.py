@@ -16,12 +16,15 @@ import re
 from typing import Any
 
 REDACTED = "<redacted>"
-SECRET_NAME = re.compile(r"(api[_-]?key|key|token|secret|passw(or)?d|credential|auth)", re.IGNORECASE)
+SECRET_WORDS = {"key", "apikey", "token", "secret", "password", "passwd", "pwd", "credential", "credentials"}
 
 
 def is_secret_name(name: str) -> bool:
-    """Whether an argument name looks like it holds a key, token or password."""
-    return bool(SECRET_NAME.search(name))
+    """Whether an argument name says it holds a secret: its last word is key/token/secret/password/...
+    (``api_key``, ``hf_token``, ``--api-key``); ``auto_token_budget``, ``max_new_tokens`` and
+    ``api_key_env`` (the *name* of the variable holding the key) are not secrets."""
+    words = [w for w in re.split(r"[_\-\s.]+", name.lower()) if w]
+    return bool(words) and words[-1] in SECRET_WORDS
 
 
 def redact(obj: Any) -> Any:

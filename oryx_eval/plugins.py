@@ -31,6 +31,7 @@ BUILTIN_MODULES = (
     "oryx_eval.benchmarks.scanqa.report",
     "oryx_eval.backends.oryx",
     "oryx_eval.backends.testing",
+    "oryx_eval.backends.openai_chat",
 )
 
 _loaded = False

@@ -56,6 +56,10 @@ def test_redaction_rules() -> None:
     ]
     assert SECRET not in " ".join(redact_argv(argv))
     assert redact_argv(argv)[-2:] == ["--frames", "8"]
+    assert redact({"api_key_env": "MY_KEY", "max_new_tokens": 8}) == {
+        "api_key_env": "MY_KEY",
+        "max_new_tokens": 8,
+    }
 
 
 def test_secrets_appear_nowhere_in_the_run_folder(mc_task: Path, tmp_path: Path, monkeypatch) -> None:
