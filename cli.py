@@ -21,7 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT
+from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT, parse_data_dirs
 from oryx_eval.commands.data import app as data_app
 from oryx_eval.commands.lmms_import import import_lmms_cmd
 from oryx_eval.commands.serve import serve_cmd
@@ -69,16 +69,6 @@ def _model_args(model_path: str | None, dtype: str | None, device: str | None, a
         k, v = item.split("=", 1)
         args[k.strip()] = yaml.safe_load(v)
     return args
-
-
-def _data_dirs(items: list[str]) -> dict[str, Path]:
-    out: dict[str, Path] = {}
-    for item in items:
-        name, sep, path = item.partition("=")
-        if not sep or not name.strip() or not path.strip():
-            raise OryxEvalError(f"--data {item!r}: expected NAME=DIR (e.g. videomme=/data/Video-MME)")
-        out[name.strip()] = Path(path.strip())
-    return out
 
 
 def _fmt(x: float, nd: int = 3) -> str:
@@ -264,7 +254,7 @@ def run_cmd(
             retry_failed=retry_failed, limit=limit, seed=seed, frames=frames, max_failures=max_failures,
             max_consecutive_failures=max_consecutive_failures, workers=workers, prefetch=prefetch,
             share_media=share_media,
-            cache_dir=cache_dir, data_root=data_root, data_dirs=_data_dirs(data),
+            cache_dir=cache_dir, data_root=data_root, data_dirs=parse_data_dirs(data),
             disk_frame_cache=disk_frame_cache, frame_cache_gb=frame_cache_gb,
             frame_cache_identity=frame_cache_identity,
         )  # fmt: skip
@@ -326,7 +316,7 @@ def validate_cmd(
             spec = load_task(path)
             detail = ""
             if check_media:
-                detail = _media_check(spec, path, data_root, _data_dirs(data), cache_dir)
+                detail = _media_check(spec, path, data_root, parse_data_dirs(data), cache_dir)
             console.print(f"[green]ok[/]    {path}{detail}")
         except OryxEvalError as e:
             bad += 1

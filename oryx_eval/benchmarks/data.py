@@ -18,3 +18,16 @@ def resolve_data_dir(name: str | None, root: Path, overrides: Mapping[str, Path 
         return None
     path = Path(overrides[name]) if name in overrides else Path(root) / name
     return path.expanduser().resolve()
+
+
+def parse_data_dirs(items: list[str]) -> dict[str, Path]:
+    """``--data NAME=DIR`` options -> ``{name: dir}``; one-line error for a malformed item."""
+    from oryx_eval.errors import OryxEvalError
+
+    out: dict[str, Path] = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise OryxEvalError(f"--data {item!r}: expected NAME=DIR (e.g. videomme=/data/Video-MME)")
+        out[name.strip()] = Path(path.strip())
+    return out

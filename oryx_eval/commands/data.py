@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from oryx_eval.benchmarks.checks import ExtraFiles
-from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT, resolve_data_dir
+from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT, parse_data_dirs, resolve_data_dir
 from oryx_eval.errors import DatasetError, OryxEvalError, PrerequisiteError
 from oryx_eval.media.loader import preflight
 from oryx_eval.plugins import load_builtin
@@ -128,16 +128,6 @@ def render(res: CheckResult) -> None:
         console.print(m)
 
 
-def _data_dirs(items: list[str]) -> dict[str, Path]:
-    out: dict[str, Path] = {}
-    for item in items:
-        name, sep, path = item.partition("=")
-        if not sep or not name.strip() or not path.strip():
-            raise OryxEvalError(f"--data {item!r}: expected NAME=DIR (e.g. videomme=/data/Video-MME)")
-        out[name.strip()] = Path(path.strip())
-    return out
-
-
 @app.command("check")
 def check_cmd(
     tasks: Annotated[list[str], typer.Argument(help="Task names.")],
@@ -152,7 +142,7 @@ def check_cmd(
     worst = 0
     try:
         for task in tasks:
-            res = check_task(task, data_root, _data_dirs(data), cache_dir, open_files)
+            res = check_task(task, data_root, parse_data_dirs(data), cache_dir, open_files)
             render(res)
             worst = max(worst, 0 if res.complete else (1 if res.runnable else 2))
     except OryxEvalError as e:
