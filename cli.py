@@ -21,6 +21,9 @@ from rich.progress import (
 from rich.table import Table
 
 from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT
+from oryx_eval.commands.leaderboard import leaderboard_cmd
+from oryx_eval.commands.sweep import sweep_cmd
+from oryx_eval.commands.view import view_cmd
 from oryx_eval.errors import OryxEvalError, RunFailedError
 from oryx_eval.results import RunRecord, load_run
 from oryx_eval.runner import DEFAULT_CACHE, RunOptions, run
@@ -236,6 +239,11 @@ def show_cmd(
             group = ", ".join(f"{k}={v}" for k, v in (m.group or {}).items()) or "overall"
             t.add_row(m.task, m.compression, m.name, group, _fmt(m.value), str(m.n))
         console.print(t)
+
+
+app.command("sweep")(sweep_cmd)
+app.command("leaderboard")(leaderboard_cmd)
+app.command("view")(view_cmd)
 
 
 def main() -> None:

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from oryx_eval.benchmarks.niah.report import CMAP_COLOURS, frame_label, niah_report
+from oryx_eval.benchmarks.niah.heatmap import CHANCE
+from oryx_eval.benchmarks.niah.report import frame_label, niah_report
 from oryx_eval.records import FramesInfo, SampleRecord
 from oryx_eval.registry import REPORTS
 
@@ -53,7 +54,9 @@ def test_longva_files(tmp_path: Path) -> None:
     assert REPORTS.get("niah_heatmap") is niah_report
     paths = niah_report(RECORDS, tmp_path, "niah")
     names = sorted(p.name for p in paths)
-    assert names == ["all_accuracies.json", "avg_accuracy.txt", "heatmap.png", "niah_summary.json"]
+    assert names == [
+        "all_accuracies.json", "avg_accuracy.txt", "heatmap.json", "heatmap.png", "heatmap.svg", "niah_summary.json"
+    ]  # fmt: skip
     assert all(p.is_file() for p in paths)
     acc = json.loads((tmp_path / "all_accuracies.json").read_text())
     assert acc == [
@@ -72,37 +75,69 @@ def test_longva_files(tmp_path: Path) -> None:
     assert summary["by_num_frames"] == {"8": 0.5, "1200": 0.5}
 
 
-def _has_colour(img: np.ndarray, hex_colour: str, tol: int = 6) -> bool:
-    rgb = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)])
-    return bool((np.abs(img[..., :3].astype(int) - rgb).max(axis=-1) <= tol).any())
+def _has_colour(img: np.ndarray, rgb: tuple[int, int, int], tol: int = 6) -> bool:
+    return bool((np.abs(img[..., :3].astype(int) - np.array(rgb)).max(axis=-1) <= tol).any())
 
 
-def test_heatmap_png(tmp_path: Path) -> None:
-    niah_report(RECORDS, tmp_path, "niah")
+def test_heatmap_png_and_svg(tmp_path: Path) -> None:
+    from matplotlib import colormaps
+    from matplotlib.colors import TwoSlopeNorm
+
+    recs = RECORDS + [_rec(1200, 100, None, error="BackendError: prompt longer than max_length 32768")]
+    niah_report(recs, tmp_path, "niah")
     with Image.open(tmp_path / "heatmap.png") as im:
         im.verify()
     with Image.open(tmp_path / "heatmap.png") as im:
-        assert im.format == "PNG" and im.size == (1750, 800)  # LongVA's 17.5 x 8 in figure
+        assert im.format == "PNG"
         pix = np.asarray(im.convert("RGB"))
-    # Score 0 and score 1 cells are painted with the colormap's end colours.
-    assert _has_colour(pix, CMAP_COLOURS[0]) and _has_colour(pix, CMAP_COLOURS[2])
+    # score 0 and 1 cells carry the diverging map's ends; the scale is centred on chance
+    norm, cmap = TwoSlopeNorm(vmin=0.0, vcenter=CHANCE, vmax=1.0), colormaps["RdBu"]
+    for v in (0.0, 1.0):
+        rgb = tuple(int(round(255 * c)) for c in cmap(norm(v))[:3])
+        assert _has_colour(pix, rgb), v
+    svg = (tmp_path / "heatmap.svg").read_text()
+    assert svg.lstrip().startswith("<?xml") and "</svg>" in svg
+    assert "max_length 32768" in svg  # the failure reason is in the legend (SVG text kept as text)
+
+
+def test_heatmap_json_equals_metrics(tmp_path: Path) -> None:
+    """The cells the figure draws, read back from heatmap.json, equal the accuracy metric per cell."""
+    from oryx_eval.scoring.metrics import accuracy
+
+    recs = [r.model_copy(update={"compression": c}) for c in ("1", "16") for r in RECORDS[:8]]
+    recs += [_rec(64, 0, None, comp="16", error="BackendError: prompt longer than max_length 32768")]
+    niah_report(recs, tmp_path, "niah")
+    data = json.loads((tmp_path / "heatmap.json").read_text())
+    assert [p["compression"] for p in data["panels"]] == ["1", "16"]  # side by side, numeric order
+    for panel in data["panels"]:
+        comp = panel["compression"]
+        for cell in panel["cells"]:
+            mine = [
+                r for r in recs
+                if r.compression == comp and r.metadata["num_frames"] == cell["num_frames"]
+                and r.metadata["depth"] == cell["depth"]
+            ]  # fmt: skip
+            assert cell["value"] == accuracy(mine) and cell["n"] == len(mine)
+            assert cell["failed"] == sum(r.error is not None for r in mine)
+    failed = [c for c in data["panels"][1]["cells"] if c["num_frames"] == 64]
+    assert failed == [
+        {"num_frames": 64, "depth": 0, "value": 0.0, "n": 1, "failed": 1,
+         "reason": "BackendError: prompt longer than max_length 32768", "fed": []}
+    ]  # fmt: skip
+    assert "compression 16" in data["panels"][1]["label"] and data["title"].startswith("niah: ")
 
 
 def test_per_compression_suffixes(tmp_path: Path) -> None:
     recs = [r.model_copy(update={"compression": "1"}) for r in RECORDS[:4]]
     recs += [r.model_copy(update={"compression": "16"}) for r in RECORDS[4:8]]
     paths = niah_report(recs, tmp_path, "niah")
-    assert sorted(p.name for p in paths) == sorted(
+    per_comp = [
         f"{stem}_c{c}.{ext}"
         for c in ("1", "16")
-        for stem, ext in (
-            ("all_accuracies", "json"),
-            ("avg_accuracy", "txt"),
-            ("heatmap", "png"),
-            ("niah_summary", "json"),
-        )
-    )
-    assert not (tmp_path / "heatmap.png").exists()
+        for stem, ext in (("all_accuracies", "json"), ("avg_accuracy", "txt"), ("niah_summary", "json"))
+    ]
+    assert sorted(p.name for p in paths) == sorted(per_comp + ["heatmap.json", "heatmap.png", "heatmap.svg"])
+    assert not (tmp_path / "all_accuracies.json").exists()
     assert (tmp_path / "avg_accuracy_c1.txt").read_text() == "Average Accuracy: 0.5\n"
     assert (tmp_path / "avg_accuracy_c16.txt").read_text() == "Average Accuracy: 0.5\n"
     c16 = json.loads((tmp_path / "all_accuracies_c16.json").read_text())

@@ -1,0 +1,1 @@
+"""CLI subcommands defined outside cli.py (each registered there with one line)."""
