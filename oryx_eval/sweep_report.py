@@ -80,8 +80,11 @@ def _plot_pareto(rows: list[dict[str, Any]], task: str, stem: Path, title: str) 
         ax.plot([xs[i] for i in front], [ys[i] for i in front], "-", color="#cc3311", lw=1.5, zorder=3)
         ax.scatter([xs[i] for i in front], [ys[i] for i in front], s=90, facecolors="none", edgecolors="#cc3311",
                    zorder=4, label="Pareto front")  # fmt: skip
-        for x, y, r in zip(xs, ys, mine, strict=True):
-            ax.annotate(r["point"], (x, y), textcoords="offset points", xytext=(5, 5), fontsize=7)
+        labels: dict[tuple[float, float], list[str]] = {}
+        for x, y, r in zip(xs, ys, mine, strict=True):  # points at the same place share one label
+            labels.setdefault((round(x, 6), round(y, 6)), []).append(r["point"])
+        for (x, y), names in labels.items():
+            ax.annotate(", ".join(names), (x, y), textcoords="offset points", xytext=(5, 5), fontsize=7)
         if xs and min(xs) > 0 and max(xs) / min(xs) > 20:
             ax.set_xscale("log")
         ax.set_xlabel(xlabel)

@@ -22,10 +22,12 @@ FLAGS = [
     "--disable-dev-shm-usage", "--virtual-time-budget=10000",
 ]  # fmt: skip
 
-needs_chromium = [
-    pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)"),
-]
+
+
+def needs_chromium(fn):  # noqa: ANN001, ANN201 - a pytest decorator
+    """Mark a test ``browser`` and skip it, with the reason, when Chromium is not installed."""
+    skip = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)")
+    return pytest.mark.browser(skip(fn))
 
 
 def dump_dom(page: Path, query: str = "") -> str:

@@ -19,7 +19,7 @@ from oryx_eval.sweep import POINT_FILE, SweepError, SweepSpec, load_sweep, point
 from oryx_eval.sweep_report import pareto_front, write_outputs
 
 ROOT = Path(__file__).resolve().parents[2]
-LIMIT = 12
+LIMIT = 4
 
 
 def small_niah(tmp: Path, name: str = "niah_sweep") -> Path:
