@@ -160,15 +160,29 @@ def task_plot_png(lb: Leaderboard, task: str) -> bytes:
 
 
 _JS = """
-function sortBy(th){const t=th.closest('table'),i=[...th.parentNode.children].indexOf(th);
-const asc=th.dataset.dir!=='asc';[...th.parentNode.children].forEach(h=>delete h.dataset.dir);th.dataset.dir=asc?'asc':'desc';
-const rows=[...t.tBodies[0].rows];const key=r=>{const c=r.cells[i];const v=c.dataset.sort;
-return v===undefined||v===''?null:(isNaN(+v)?v:+v)};
-rows.sort((a,b)=>{const x=key(a),y=key(b);if(x===null&&y===null)return 0;if(x===null)return 1;if(y===null)return -1;
-return (x<y?-1:x>y?1:0)*(asc?1:-1)});rows.forEach(r=>t.tBodies[0].appendChild(r));}
-document.querySelectorAll('th').forEach(th=>th.addEventListener('click',()=>sortBy(th)));
-const q=new URLSearchParams(location.search);if(q.has('sort')){const th=[...document.querySelectorAll('th')]
-.find(h=>h.textContent===q.get('sort'));if(th){sortBy(th);if(q.get('dir')==='desc')sortBy(th);}}
+function sortBy(th) {
+  const t = th.closest('table'), i = [...th.parentNode.children].indexOf(th);
+  const asc = th.dataset.dir !== 'asc';
+  [...th.parentNode.children].forEach(h => delete h.dataset.dir);
+  th.dataset.dir = asc ? 'asc' : 'desc';
+  const key = r => {
+    const v = r.cells[i].dataset.sort;
+    return v === undefined || v === '' ? null : (isNaN(+v) ? v : +v);
+  };
+  const rows = [...t.tBodies[0].rows];
+  rows.sort((a, b) => {  // rows without a value sort last in both directions
+    const x = key(a), y = key(b);
+    if (x === null || y === null) return (x === null) - (y === null);
+    return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
+  });
+  rows.forEach(r => t.tBodies[0].appendChild(r));
+}
+document.querySelectorAll('th').forEach(th => th.addEventListener('click', () => sortBy(th)));
+const q = new URLSearchParams(location.search);  // ?sort=HEADER&dir=desc presorts
+if (q.has('sort')) {
+  const th = [...document.querySelectorAll('th')].find(h => h.textContent === q.get('sort'));
+  if (th) { sortBy(th); if (q.get('dir') === 'desc') sortBy(th); }
+}
 """
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse;font-size:13px}
@@ -189,7 +203,7 @@ def _sort_values(lb: Leaderboard, r: Row) -> list[str]:
 
 
 def to_html(lb: Leaderboard, title: str = "oryx-eval leaderboard", plots: bool = True) -> str:
-    """A self-contained page: sortable table (click a header; ``?sort=HEADER&dir=desc`` presorts), plots inline."""
+    """A self-contained page: sortable table (click a header; ``?sort=HEADER&dir=desc``), plots inline."""
     e = html.escape
     head = "".join(f"<th>{e(h)}</th>" for h in headers(lb))
     body = []
@@ -211,7 +225,8 @@ def to_html(lb: Leaderboard, title: str = "oryx-eval leaderboard", plots: bool =
         note += f" Italic rows: {REPORTED}."
     meta = e(json.dumps({"tasks": lb.tasks, "columns": lb.columns}))
     return (
-        f'<!doctype html><html><head><meta charset="utf-8"><title>{e(title)}</title><style>{_CSS}</style></head>'
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{e(title)}</title>'
+        f"<style>{_CSS}</style></head>"
         f'<body data-leaderboard="{meta}"><h1>{e(title)}</h1><p>{e(note)}</p>'
         f'<table id="leaderboard"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
         f"<div>{imgs}</div><script>{_JS}</script></body></html>\n"

@@ -46,7 +46,7 @@ class CI:
 
 
 def cluster_key(rec: SampleRecord, media_keys: dict[tuple[str, str], str] | None = None) -> tuple[str, str]:
-    """``(kind, key)`` clustering one record: its media key if known, a video metadata field, else the sample."""
+    """``(kind, key)`` clustering a record: its media key if known, a video metadata field, or itself."""
     if media_keys is not None and (rec.task, rec.sample_id) in media_keys:
         return "media", media_keys[(rec.task, rec.sample_id)]
     for k in CLUSTER_METADATA_KEYS:
@@ -108,7 +108,7 @@ def bootstrap_metric(
     level: float = 0.95,
     cluster_name: str = "sample",
 ) -> CI:
-    """Cluster bootstrap of any registered metric (``list[SampleRecord] -> float``), recomputed per replicate."""
+    """Cluster bootstrap of any metric (``list[SampleRecord] -> float``), recomputed per replicate."""
     recs = list(records)
     value = float(metric(recs)) if recs else float("nan")
     if not recs:

@@ -218,8 +218,8 @@ def run_sweep(spec: SweepSpec, sweep_dir: Path, on_progress: Progress | None = N
 
 
 def sweep_from_cli(
-    tasks: list[str], model: str, fixed_args: dict[str, Any], compression: list[str], frames: list[int] | None,
-    grid_args: dict[str, list[Any]], **kw: Any,
+    tasks: list[str], model: str, fixed_args: dict[str, Any], compression: list[str],
+    frames: list[int] | None, grid_args: dict[str, list[Any]], **kw: Any,
 ) -> SweepSpec:  # fmt: skip
     """A SweepSpec from command-line values (validation errors become one SweepError line)."""
     try:

@@ -78,7 +78,8 @@ def _plot_pareto(rows: list[dict[str, Any]], task: str, stem: Path, title: str) 
         )
         front = pareto_front(xs, ys)
         ax.plot([xs[i] for i in front], [ys[i] for i in front], "-", color="#cc3311", lw=1.5, zorder=3)
-        ax.scatter([xs[i] for i in front], [ys[i] for i in front], s=90, facecolors="none", edgecolors="#cc3311",
+        fx, fy = [xs[i] for i in front], [ys[i] for i in front]
+        ax.scatter(fx, fy, s=90, facecolors="none", edgecolors="#cc3311",
                    zorder=4, label="Pareto front")  # fmt: skip
         labels: dict[tuple[float, float], list[str]] = {}
         for x, y, r in zip(xs, ys, mine, strict=True):  # points at the same place share one label

@@ -120,7 +120,8 @@ def _print(data: dict[str, Any], output: Path) -> None:
         per = "-" if r["visual_tokens_per_correct"] is None else f"{r['visual_tokens_per_correct']:.0f}"
         t.add_row(
             r["point"], r["task"], r["status"], f"{r['value']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]",
-            f"{r['visual_tokens_mean']:.0f}", f"{r['total_tokens_mean']:.0f}", f"{r['latency_total_p50_s']:.3f}",
+            f"{r['visual_tokens_mean']:.0f}", f"{r['total_tokens_mean']:.0f}",
+            f"{r['latency_total_p50_s']:.3f}",
             per, delta, p,
         )  # fmt: skip
     console.print(t)

@@ -22,7 +22,7 @@ MAX_META_VALUES = 60
 
 
 def status_of(r: SampleRecord) -> str:
-    """``failed`` (did not run), ``unparsed`` (no answer extracted), ``correct`` (score >= 0.5) or ``wrong``."""
+    """``failed`` (did not run), ``unparsed`` (no answer extracted), ``correct`` (score >= 0.5), ``wrong``."""
     if r.error is not None:
         return "failed"
     if r.extracted is None:
@@ -47,7 +47,7 @@ def _meta_filters(records: list[SampleRecord]) -> dict[str, list[str]]:
 
 
 def write_view(run_dir: Path, out_dir: Path | None = None, max_thumbs: int = 8, thumb_px: int = 112) -> Path:
-    """Write ``<out_dir>/index.html`` (default ``<run_dir>/view``) with thumbnails in ``thumbs/``; returns it."""
+    """Write ``<out_dir>/index.html`` (default ``<run_dir>/view``), thumbnails in ``thumbs/``; returns it."""
     run_json_path = run_dir / RUN_FILE
     if not run_json_path.is_file():
         raise OryxEvalError(f"{run_dir}: no run.json (is it a run directory?)")
@@ -60,7 +60,8 @@ def write_view(run_dir: Path, out_dir: Path | None = None, max_thumbs: int = 8, 
     done: dict[str, MediaThumbs] = {}
     rows: list[dict[str, Any]] = []
     for r in records:
-        th = write_thumbs(r, samples.get((r.task, r.sample_id)), tasks.get(r.task), out / "thumbs", max_thumbs,
+        sample = samples.get((r.task, r.sample_id))
+        th = write_thumbs(r, sample, tasks.get(r.task), out / "thumbs", max_thumbs,
                           thumb_px, done)  # fmt: skip
         if th.error is None and not th.thumbs:
             th = MediaThumbs(error="no frames")

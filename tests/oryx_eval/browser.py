@@ -23,7 +23,6 @@ FLAGS = [
 ]  # fmt: skip
 
 
-
 def needs_chromium(fn):  # noqa: ANN001, ANN201 - a pytest decorator
     """Mark a test ``browser`` and skip it, with the reason, when Chromium is not installed."""
     skip = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)")
@@ -67,7 +66,7 @@ class Elements(HTMLParser):
             self.items[i][2].append(data)
 
     def find(self, tag: str, **attrs: str) -> list[tuple[dict[str, str | None], str]]:
-        """Elements with ``tag`` whose attributes include ``attrs`` (``class_`` for class), with their text."""
+        """Elements ``tag`` whose attributes include ``attrs`` (``class_`` for class), with their text."""
         want = {k.rstrip("_"): v for k, v in attrs.items()}
         out = []
         for t, a, text in self.items:

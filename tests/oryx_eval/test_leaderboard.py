@@ -77,7 +77,12 @@ def test_selection_and_errors(results: Path) -> None:
 def test_exports_parse_back(results: Path, tmp_path: Path) -> None:
     lb = _lb(results)
     paths = write_all(lb, tmp_path, ["md", "csv", "tex", "html"])
-    assert [p.name for p in paths] == ["leaderboard.md", "leaderboard.csv", "leaderboard.tex", "leaderboard.html"]
+    assert [p.name for p in paths] == [
+        "leaderboard.md",
+        "leaderboard.csv",
+        "leaderboard.tex",
+        "leaderboard.html",
+    ]
     df = pd.read_csv(tmp_path / "leaderboard.csv")
     assert list(df["model"]) == ["test-blind", "test-oracle", "test-oracle", "Oryx-7B"]
     assert df.loc[1, "niah_small"] == 1.0 and pd.isna(df.loc[1, "fixture_mc"])
@@ -130,10 +135,14 @@ def test_html_in_chromium(results: Path, tmp_path: Path) -> None:
         d = Elements(dump_dom(page, query))
         ths = [t for _, t in d.find("th")]
         tds = [t for _, t in d.find("td")]
-        return [tds[i] for i in range(0, len(tds), len(ths))], [tds[i + 2] for i in range(0, len(tds), len(ths))]
+        return [tds[i] for i in range(0, len(tds), len(ths))], [
+            tds[i + 2] for i in range(0, len(tds), len(ths))
+        ]
 
     models, niah = first_col("sort=niah_small&dir=desc")
-    assert niah[:2] == ["100.0 [100.0, 100.0]", "100.0 [100.0, 100.0]"] and models[2] == f"Oryx-7B ({REPORTED})"
+    assert (
+        niah[:2] == ["100.0 [100.0, 100.0]", "100.0 [100.0, 100.0]"] and models[2] == f"Oryx-7B ({REPORTED})"
+    )
     models, niah = first_col("sort=niah_small")
     assert models[0] == "test-blind" and models[1] == f"Oryx-7B ({REPORTED})"
     models, _ = first_col("sort=fixture_mc&dir=desc")

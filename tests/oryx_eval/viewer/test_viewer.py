@@ -101,8 +101,10 @@ def test_page_in_chromium(runs: dict[str, Path]) -> None:
     assert 0 < len(cards) == n_wrong < 48 and {a["data-status"] for a, _ in cards} == {"wrong"}
 
     sub = Elements(dump_dom(page, "status=correct&compression=16&meta.depth=50"))
-    want = [s["sample_id"] for s in data["samples"]
-            if s["status"] == "correct" and s["compression"] == "16" and s["metadata"]["depth"] == 50]  # fmt: skip
+    want = [
+        s["sample_id"] for s in data["samples"]
+        if s["status"] == "correct" and s["compression"] == "16" and s["metadata"]["depth"] == 50
+    ]  # fmt: skip
     assert [a["data-id"] for a, _ in sub.find("div", class_="sample")] == want
 
 

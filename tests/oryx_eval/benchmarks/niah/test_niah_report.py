@@ -55,7 +55,8 @@ def test_longva_files(tmp_path: Path) -> None:
     paths = niah_report(RECORDS, tmp_path, "niah")
     names = sorted(p.name for p in paths)
     assert names == [
-        "all_accuracies.json", "avg_accuracy.txt", "heatmap.json", "heatmap.png", "heatmap.svg", "niah_summary.json"
+        "all_accuracies.json", "avg_accuracy.txt", "heatmap.json", "heatmap.png", "heatmap.svg",
+        "niah_summary.json",
     ]  # fmt: skip
     assert all(p.is_file() for p in paths)
     acc = json.loads((tmp_path / "all_accuracies.json").read_text())
