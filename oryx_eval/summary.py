@@ -7,6 +7,7 @@ cluster-bootstrap CI, token means, latency p50/p90 per stage and the efficiency 
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -16,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from oryx_eval.plugins import load_builtin
+from oryx_eval.rebuild import media_keys
 from oryx_eval.records import SampleRecord
 from oryx_eval.registry import METRICS
-from oryx_eval.results import SAMPLES_FILE, RunRecord, load_run, read_samples
+from oryx_eval.results import RUN_FILE, SAMPLES_FILE, RunRecord, load_run, read_samples
 from oryx_eval.stats import CI, bootstrap_ci, bootstrap_metric, cluster_key, correct
 
 STAGES = ("decode", "preprocess", "vision", "compress", "prefill", "generate", "total")
@@ -170,17 +172,24 @@ class RunSummary:
         return f"{name}@{sha[:8]}" if sha else str(name)
 
 
-def summarise_run(run_dir: Path, seed: int = 0, n_boot: int = 2000) -> RunSummary:
-    """Read a run folder and summarise every (task, compression) cell in record order."""
+def summarise_run(run_dir: Path, seed: int = 0, n_boot: int = 2000, by_media: bool = True) -> RunSummary:
+    """Read a run folder and summarise every (task, compression) cell in record order.
+
+    ``by_media``: cluster the CI bootstrap by each sample's media (rebuilt by the task's reader, so the
+    questions of one video resample together); where that fails, by a video metadata field or sample.
+    """
     rec = load_run(run_dir)
     samples = read_samples(run_dir / SAMPLES_FILE)
+    keys: dict[tuple[str, str], str] | None = None
+    if by_media:
+        keys, _ = media_keys(json.loads((run_dir / RUN_FILE).read_text()))
     cells: dict[tuple[str, str], list[SampleRecord]] = defaultdict(list)
     for r in samples:
         cells[(r.task, r.compression)].append(r)
     rows = []
     for (task, comp), recs in cells.items():
         name, args = headline_metric(rec, task)
-        rows.append(summarise_cell(task, comp, recs, name, args, seed=seed, n_boot=n_boot))
+        rows.append(summarise_cell(task, comp, recs, name, args, keys, seed=seed, n_boot=n_boot))
     return RunSummary(run_dir, rec, samples, rows)
 
 

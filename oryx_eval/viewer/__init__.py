@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from oryx_eval.errors import OryxEvalError
+from oryx_eval.rebuild import rebuild_samples
 from oryx_eval.records import SampleRecord
 from oryx_eval.results import RUN_FILE, SAMPLES_FILE, read_samples
 from oryx_eval.schema import TaskSpec
 from oryx_eval.viewer.page import render_page
-from oryx_eval.viewer.thumbs import MediaThumbs, rebuild_samples, write_thumbs
+from oryx_eval.viewer.thumbs import MediaThumbs, write_thumbs
 
 MAX_META_VALUES = 60
 """Metadata keys with more distinct scalar values than this get no filter menu."""

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from oryx_eval.plugins import load_builtin
-from oryx_eval.records import MediaRef, ReaderContext, Sample, SampleRecord
-from oryx_eval.registry import DATASETS, GENERATORS
+from oryx_eval.records import MediaRef, Sample, SampleRecord
+from oryx_eval.registry import GENERATORS
 from oryx_eval.schema import TaskSpec
 
 
@@ -36,30 +34,6 @@ class MediaThumbs:
 
     thumbs: list[Thumb] = field(default_factory=list)
     error: str | None = None
-
-
-def rebuild_samples(run_json: dict[str, Any]) -> tuple[dict[tuple[str, str], Sample], dict[str, str]]:
-    """Samples of each task recorded in run.json (``{(task, id): Sample}``) and per-task reader errors."""
-    load_builtin()
-    spec = run_json.get("spec", {})
-    opts = spec.get("options", {})
-    out: dict[tuple[str, str], Sample] = {}
-    errors: dict[str, str] = {}
-    for name, raw in spec.get("tasks", {}).items():
-        try:
-            ts = TaskSpec.model_validate(raw)
-            data_dir = (spec.get("data_dirs") or {}).get(name)
-            ctx = ReaderContext(
-                task=ts.name, source=ts.dataset.source,
-                cache_dir=Path(opts.get("cache_dir", ".")) / "data" / ts.name,
-                data_dir=Path(data_dir) if data_dir else None,
-            )  # fmt: skip
-            Path(ctx.cache_dir).mkdir(parents=True, exist_ok=True)
-            for s in DATASETS.get(ts.dataset.reader)(ctx, **ts.dataset.args):
-                out[(name, s.id)] = s
-        except Exception as e:  # noqa: BLE001 - the page shows the reason instead of thumbnails
-            errors[name] = f"{type(e).__name__}: {e}"
-    return out, errors
 
 
 def pick(indices: list[int], k: int) -> list[int]:

@@ -56,6 +56,7 @@ def test_rows_cells_and_missing_task(results: Path) -> None:
     cell = next(r for r in blind.rows if r.task == "fixture_mc")
     assert lb.rows[0].cells["fixture_mc"].value == cell.ci.value and lb.rows[0].cells["fixture_mc"].n == 12
     assert cell.ci.low <= cell.ci.value <= cell.ci.high
+    assert (cell.ci.cluster, cell.ci.n_clusters, cell.ci.n) == ("media", 6, 12)  # 2 questions per video
     assert lb.rows[3].cells["niah_small"].value == pytest.approx(0.915)
 
 

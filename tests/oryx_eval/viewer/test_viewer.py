@@ -12,9 +12,10 @@ from PIL import Image
 
 from oryx_eval.benchmarks.niah.task import niah_haystack
 from oryx_eval.errors import OryxEvalError
+from oryx_eval.rebuild import rebuild_samples
 from oryx_eval.results import read_samples
 from oryx_eval.viewer import status_of, write_view
-from oryx_eval.viewer.thumbs import pick, rebuild_samples
+from oryx_eval.viewer.thumbs import pick
 from tests.oryx_eval.browser import Elements, dump_dom, needs_chromium
 from tests.oryx_eval.fixtures import make_task
 from tests.oryx_eval.runs import make_run, niah_task
