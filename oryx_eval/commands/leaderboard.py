@@ -39,7 +39,7 @@ def leaderboard_cmd(
     formats: Annotated[list[str], typer.Option(help="Exports: md,csv,tex,html.")] = list(FORMATS),  # noqa: B006
 ) -> None:
     """Collect runs into a leaderboard (headline metric + 95% CI, tokens and latency per sample)."""
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         fmts = _split(formats) or list(FORMATS)
         bad = [f for f in fmts if f not in FORMATS]

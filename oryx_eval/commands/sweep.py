@@ -64,7 +64,7 @@ def sweep_cmd(
     bootstrap_seed: Annotated[int, typer.Option(help="Seed of the 95% CI bootstrap (recorded).")] = 0,
 ) -> None:
     """Run a grid of settings as resumable runs in one folder; writes sweep.json, sweep.csv and plots."""
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         if config is not None:
             if tasks or frames or model_arg or model_path:

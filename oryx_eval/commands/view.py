@@ -23,6 +23,6 @@ def view_cmd(
     try:
         page = write_view(run_dir, output, max_thumbs=max_thumbs, thumb_px=thumb_px)
     except OryxEvalError as e:
-        Console(stderr=True).print(f"[red]error:[/] {e}")
+        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/] {e}")
         raise typer.Exit(2) from None
     Console().print(f"wrote {page}")
