@@ -133,3 +133,27 @@ def test_sweep_2x2_resumes_after_sigkill_and_reuses_points(tmp_path: Path) -> No
     other = sweep_from_cli([str(task)], "oryx-tiny", {}, ["4"], [4], {}, limit=LIMIT - 1)
     with pytest.raises(SweepError, match="other settings"):
         run_sweep(other, out)
+
+
+def test_points_share_the_disk_frame_cache(tmp_path: Path) -> None:
+    """Video-mode NIAH: frames decoded for the first point are served from the sweep's cache to the next."""
+    raw = yaml.safe_load(small_niah(tmp_path).read_text())
+    raw["name"] = "niah_sweep_video"
+    raw["dataset"]["args"].update(
+        mode="video", frame_counts=[4], depths=[0.0], needles=["shape", "code_word"]
+    )
+    task = tmp_path / "niah_sweep_video.yaml"
+    task.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "sweep"
+    one = sweep_from_cli([str(task)], "test-oracle", {}, ["4"], None, {})
+    run_sweep(one, out)
+    frames = out / "cache" / "frames"
+    before = {p.name: p.stat().st_mtime_ns for p in frames.iterdir()}
+    assert sorted(p.rsplit(".", 1)[1] for p in before) == ["json", "json", "npy", "npy"]  # 2 videos decoded
+    two = sweep_from_cli([str(task)], "test-oracle", {}, ["4", "16"], None, {})
+    res = run_sweep(two, out)
+    assert [r.status for r in res] == ["reused", "ran"]
+    after = {p.name: p.stat().st_mtime_ns for p in frames.iterdir()}
+    assert after == before  # the second point decoded nothing new: every video came from the cache
+    recs = read_samples(out / "c16" / "samples.jsonl")
+    assert len(recs) == 2 and all(r.score == 1.0 for r in recs)
