@@ -137,6 +137,7 @@ def task_plot_png(lb: Leaderboard, task: str) -> bytes:
     fig = Figure(figsize=(6, 3.6), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
+    labels: dict[tuple[float, float], list[str]] = {}  # rows at the same place share one label
     for r in lb.rows:
         c = r.cells.get(task)
         if c is None:
@@ -149,8 +150,9 @@ def task_plot_png(lb: Leaderboard, task: str) -> bytes:
             continue
         err = [[100 * (c.value - (c.low or c.value))], [100 * ((c.high or c.value) - c.value)]]
         ax.errorbar([r.visual_tokens], [100 * c.value], yerr=err, fmt="o", capsize=3)
-        ax.annotate(f"{r.model} {r.setting}", (r.visual_tokens, 100 * c.value), fontsize=6, xytext=(4, 4),
-                    textcoords="offset points")  # fmt: skip
+        labels.setdefault((r.visual_tokens, 100 * c.value), []).append(f"{r.model} {r.setting}")
+    for (x, y), names in labels.items():
+        ax.annotate("\n".join(names), (x, y), fontsize=6, xytext=(4, 4), textcoords="offset points")
     ax.set_xlabel("visual tokens per sample")
     ax.set_ylabel(f"{task} (%, 95% CI)")
     ax.grid(alpha=0.3)

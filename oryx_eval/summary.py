@@ -169,7 +169,8 @@ class RunSummary:
         name = b.get("name") or self.options.get("backend", "?")
         ident = b.get("checkpoint") or b.get("identity") or {}
         sha = ident.get("small_files_sha256") if isinstance(ident, dict) else None
-        return f"{name}@{sha[:8]}" if sha else str(name)
+        label = f"{name}@{sha[:8]}" if sha else str(name)
+        return label + (" (random weights)" if b.get("random_weights") else "")
 
 
 def summarise_run(run_dir: Path, seed: int = 0, n_boot: int = 2000, by_media: bool = True) -> RunSummary:
