@@ -170,7 +170,7 @@ class RunSummary:
         ident = b.get("checkpoint") or b.get("identity") or {}
         sha = ident.get("small_files_sha256") if isinstance(ident, dict) else None
         label = f"{name}@{sha[:8]}" if sha else str(name)
-        return label + (" (random weights)" if b.get("random_weights") else "")
+        return label + (" (random weights: pipeline check, not accuracy)" if b.get("random_weights") else "")
 
 
 def summarise_run(run_dir: Path, seed: int = 0, n_boot: int = 2000, by_media: bool = True) -> RunSummary:

@@ -88,6 +88,10 @@ def _plot_pareto(rows: list[dict[str, Any]], task: str, stem: Path, title: str) 
             ax.annotate(", ".join(names), (x, y), textcoords="offset points", xytext=(5, 5), fontsize=7)
         if xs and min(xs) > 0 and max(xs) / min(xs) > 20:
             ax.set_xscale("log")
+        lo_all = [float(r["ci_low"]) for r in mine] + ys
+        hi_all = [float(r["ci_high"]) for r in mine] + ys
+        if all(0.0 <= v <= 1.0 for v in lo_all + hi_all):  # a rate: show the whole [0, 1] scale
+            ax.set_ylim(-0.03, 1.03)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(f"{mine[0]['metric'] if mine else 'score'} (95% CI)")
         ax.grid(alpha=0.3)
@@ -131,7 +135,7 @@ def write_outputs(spec: SweepSpec, results: list[PointResult], sweep_dir: Path) 
     rows = _rows(spec, results, sums)
     plots = sweep_dir / "plots"
     plots.mkdir(exist_ok=True)
-    model = sums[0].backend_label() + (" (RANDOM WEIGHTS: pipeline check)" if _random(sums[0]) else "")
+    model = sums[0].backend_label()  # says "(random weights)" for the tiny model
     written: list[Path] = []
     for task in dict.fromkeys(r["task"] for r in rows):
         written += _plot_pareto(rows, task, plots / f"pareto_{task}", f"{task}: {model}")
@@ -162,7 +166,3 @@ def write_outputs(spec: SweepSpec, results: list[PointResult], sweep_dir: Path) 
     write_json_atomic(sweep_dir / "sweep.json", json.loads(json.dumps(data, default=str)))
     pd.DataFrame(rows).to_csv(sweep_dir / "sweep.csv", index=False)
     return data
-
-
-def _random(s: RunSummary) -> bool:
-    return bool((s.record.spec.get("backend") or {}).get("random_weights"))

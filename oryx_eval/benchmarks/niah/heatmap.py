@@ -84,7 +84,7 @@ def draw_heatmaps(panels: list[Panel], stem: Path, title: str, chance: float = C
         raise ValueError("draw_heatmaps: no panels")
     ns_all = [sorted({n for n, _ in p.cells}) for p in panels]
     ds_all = [sorted({d for _, d in p.cells}) for p in panels]
-    width = sum(max(3.0, 0.9 * len(ns) + 1.6) for ns in ns_all) + 1.6
+    width = sum(max(3.9, 0.9 * len(ns) + 1.6) for ns in ns_all) + 1.6
     height = max(3.6, 0.55 * max(len(ds) for ds in ds_all) + 2.6)
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
