@@ -72,6 +72,7 @@ def test_sweep_2x2_resumes_after_sigkill_and_reuses_points(tmp_path: Path) -> No
     task = small_niah(tmp_path)
     out = tmp_path / "sweep"
     args = ["--tasks", str(task), "--model", "oryx-tiny", "--compression", "4,16", "--frames", "4,8"]
+    args += ["--model-arg", "video_min_side=128", "--model-arg", "video_max_side=128"]  # small frames: fast
     cmd = [sys.executable, str(ROOT / "cli.py"), "sweep", "--output", str(out), *args, "--limit", str(LIMIT)]
     log = (tmp_path / "log").open("w")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
@@ -92,7 +93,8 @@ def test_sweep_2x2_resumes_after_sigkill_and_reuses_points(tmp_path: Path) -> No
     assert load_run(out / "c4-f8").status == "started"  # killed: no chance to record anything else
     assert not (out / "c16-f4").exists()
 
-    spec = sweep_from_cli([str(task)], "oryx-tiny", {}, ["4", "16"], [4, 8], {}, limit=LIMIT)
+    small = {"video_min_side": 128, "video_max_side": 128}
+    spec = sweep_from_cli([str(task)], "oryx-tiny", small, ["4", "16"], [4, 8], {}, limit=LIMIT)
     seen: list[tuple[int, str]] = []
     results = run_sweep(spec, out, lambda i, n, p, d, t: seen.append((i, p.name)))
     assert [r.status for r in results] == ["reused", "resumed", "ran", "ran"]
@@ -130,7 +132,7 @@ def test_sweep_2x2_resumes_after_sigkill_and_reuses_points(tmp_path: Path) -> No
 
     again = run_sweep(spec, out)  # everything finished: every point reused, nothing rerun
     assert [r.status for r in again] == ["reused"] * 4
-    other = sweep_from_cli([str(task)], "oryx-tiny", {}, ["4"], [4], {}, limit=LIMIT - 1)
+    other = sweep_from_cli([str(task)], "oryx-tiny", small, ["4"], [4], {}, limit=LIMIT - 1)
     with pytest.raises(SweepError, match="other settings"):
         run_sweep(other, out)
 
