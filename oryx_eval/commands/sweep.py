@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT
 from oryx_eval.errors import OryxEvalError
 from oryx_eval.sweep import Point, SweepError, load_sweep, run_sweep, sweep_from_cli
 from oryx_eval.sweep_report import write_outputs
@@ -38,6 +39,16 @@ def _model_args(items: list[str]) -> tuple[dict[str, Any], dict[str, list[Any]]]
     return fixed, grid
 
 
+def _data(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise SweepError(f"--data {item!r}: expected NAME=DIR (e.g. videomme=/data/Video-MME)")
+        out[name.strip()] = path.strip()
+    return out
+
+
 def _frames(values: list[str]) -> list[int] | None:
     out = []
     for v in _split(values):
@@ -62,12 +73,19 @@ def sweep_cmd(
     limit: Annotated[int | None, typer.Option(help="First N samples per task.")] = None,
     seed: Annotated[int | None, typer.Option(help="Generation seed (recorded).")] = None,
     bootstrap_seed: Annotated[int, typer.Option(help="Seed of the 95% CI bootstrap (recorded).")] = 0,
+    data_root: Annotated[
+        Path, typer.Option(help="Root of the benchmarks' data folders (one subfolder per benchmark).")
+    ] = DEFAULT_DATA_ROOT,
+    data: Annotated[
+        list[str], typer.Option("--data", help="Override one benchmark's data folder: NAME=DIR.")
+    ] = [],  # noqa: B006
+    workers: Annotated[int, typer.Option(help="Media decode workers per point.")] = 2,
 ) -> None:
     """Run a grid of settings as resumable runs in one folder; writes sweep.json, sweep.csv and plots."""
     err = Console(stderr=True, soft_wrap=True)
     try:
         if config is not None:
-            if tasks or frames or model_arg or model_path:
+            if tasks or frames or model_arg or model_path or data:
                 raise SweepError("--config: give the grid in the sweep file, not also on the command line")
             spec = load_sweep(config)
         else:
@@ -78,7 +96,8 @@ def sweep_cmd(
                 fixed["model_path"] = model_path
             spec = sweep_from_cli(
                 _split(tasks), model, fixed, _split(compression), _frames(frames), grid,
-                limit=limit, seed=seed, bootstrap_seed=bootstrap_seed,
+                limit=limit, seed=seed, bootstrap_seed=bootstrap_seed, data_root=str(data_root),
+                data=_data(data), workers=workers,
             )  # fmt: skip
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -47,6 +47,7 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path: Path) -> None:
         (["sweep", "--output", tmp_path / "s", "--tasks", "niah", "--frames", "x"], "--frames 'x'"),
         (["sweep", "--output", tmp_path / "s", "--tasks", "nope"], "unknown task 'nope'"),
         (["sweep", "--output", tmp_path / "s", "--config", tmp_path / "none.yaml"], "no such sweep file"),
+        (["sweep", "--output", tmp_path / "s", "--tasks", "niah", "--data", "x"], "expected NAME=DIR"),
         (["leaderboard", tmp_path / "missing"], "no such results folder"),
         (["leaderboard", tmp_path], "no run folders"),
         (["leaderboard", tmp_path, "--formats", "xlsx"], "--formats"),
