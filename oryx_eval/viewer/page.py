@@ -2,7 +2,7 @@
 
 Sample data are embedded as JSON; the script filters (status, compression, metadata values, text) and
 renders only the current page (``PAGE`` rows), so a run of thousands of samples opens at once. The initial
-state can be set in the URL: ``?status=wrong&compression=4&meta.depth=50&q=text&page=2``.
+state can be set in the URL: ``?status=wrong&compression=4&meta.depth=50&q=text&page=2&per_page=100``.
 """
 
 from __future__ import annotations

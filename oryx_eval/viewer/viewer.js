@@ -1,6 +1,8 @@
 // oryx-eval run viewer: filters the embedded samples and renders one page of them at a time.
 const DATA = JSON.parse(document.getElementById('data').textContent);
-const S = DATA.samples, PAGE = DATA.page;
+// initial state from the URL: ?status=wrong&compression=4&meta.depth=50&q=text&page=2&per_page=100
+const q = new URLSearchParams(location.search);
+const S = DATA.samples, PAGE = Math.max(1, +q.get('per_page') || DATA.page);
 let page = 0;
 const $ = id => document.getElementById(id);
 const ESC = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'};
@@ -27,8 +29,6 @@ for (const [k, vals] of Object.entries(DATA.meta)) {
   l.appendChild(s);
   $('controls').appendChild(l);
 }
-// initial state from the URL: ?status=wrong&compression=4&meta.depth=50&q=text&page=2
-const q = new URLSearchParams(location.search);
 for (const [k, v] of q) {
   const el = $(k);
   if (el) el.value = v;
