@@ -23,8 +23,11 @@ from rich.table import Table
 
 from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT, parse_data_dirs
 from oryx_eval.commands.data import app as data_app
+from oryx_eval.commands.leaderboard import leaderboard_cmd
 from oryx_eval.commands.lmms_import import import_lmms_cmd
 from oryx_eval.commands.serve import serve_cmd
+from oryx_eval.commands.sweep import sweep_cmd
+from oryx_eval.commands.view import view_cmd
 from oryx_eval.errors import OryxEvalError, RunFailedError
 from oryx_eval.failures import DEFAULT_MAX_CONSECUTIVE, DEFAULT_MAX_FAILURES
 from oryx_eval.results import RunRecord, load_run
@@ -369,6 +372,9 @@ def show_cmd(
 
 app.command("serve")(serve_cmd)
 app.command("import-lmms")(import_lmms_cmd)
+app.command("sweep")(sweep_cmd)
+app.command("leaderboard")(leaderboard_cmd)
+app.command("view")(view_cmd)
 
 
 def main() -> None:

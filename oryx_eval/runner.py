@@ -149,6 +149,28 @@ def _effective_spec(spec: TaskSpec, opts: RunOptions) -> TaskSpec:
     return spec.model_copy(update=upd) if upd else spec
 
 
+def _override_frames(task: str, samples: list[Sample], frames: int) -> list[Sample]:
+    """``--frames`` replaces every frame count of a task, per-sample ones included (a video task that
+    reads all N frames of each clip then samples ``frames`` of them); a task with no video file to
+    sample from (synthetic frames) cannot be changed, which is an error, not a silent no-op."""
+    if not any(m.kind == "video" for s in samples for m in s.media):
+        raise TaskConfigError(
+            f"--frames {frames}: task {task!r} has no video files to sample frames from (synthetic "
+            f"frames, e.g. NIAH's frames mode, fix their own counts: its grid's frame_counts); "
+            f"--frames cannot change them"
+        )
+    return [
+        s.model_copy(
+            update={
+                "media": [
+                    m.model_copy(update={"num_frames": None}) if m.kind == "video" else m for m in s.media
+                ]
+            }
+        )
+        for s in samples
+    ]
+
+
 def load_specs(opts: RunOptions) -> tuple[dict[str, TaskSpec], dict[str, Path]]:
     """Every task file validated and every run-level argument checked, before any work."""
     if not opts.tasks:
@@ -263,13 +285,7 @@ def run(
         n: read_task_samples(specs[n], files[n], opts.cache_dir, opts.limit, data_dirs[n]) for n in specs
     }
     if opts.frames is not None:
-        for n, ss in task_samples.items():
-            refs = [m for s in ss for m in s.media]
-            if refs and all(m.kind != "video" or m.num_frames is not None for m in refs):
-                raise TaskConfigError(
-                    f"--frames {opts.frames}: task {n!r} fixes its own frames (synthetic or per-sample frame "
-                    f"counts, e.g. the NIAH grid's frame_counts); --frames cannot change them"
-                )
+        task_samples = {n: _override_frames(n, ss, opts.frames) for n, ss in task_samples.items()}
     planned = sum(len(v) for v in task_samples.values()) * len(opts.compressions)
     dist = D.init_dist()
     try:
@@ -423,21 +439,21 @@ def _finish(
         rec.metrics, rec.stats = aggregate(specs, records)
         rec.reports = []
         run_dir = store.run_dir
-        for name, spec in specs.items():
+        failed, dnf = failure_counts(records)
+        over = failed > bound.limit(planned)
+        for name, spec in [] if over else specs.items():  # no report of a run that failed its bound
             task_recs = [r for r in records if r.task == name]
             rep_dir = run_dir if len(specs) == 1 else run_dir / name  # reports of several tasks never collide
             rep_dir.mkdir(exist_ok=True)
             for rep in spec.reports:
                 paths = REPORTS.get(rep.name)(task_recs, rep_dir, name, **rep.args)
                 rec.reports += [str(Path(p).relative_to(run_dir)) for p in paths]
-        failed, dnf = failure_counts(records)
         rec.progress = Progress(planned=planned, recorded=len(records), failed=failed, does_not_fit=dnf)
         rec.notes = [n for n in rec.notes if not n.startswith("failures:")]
         if failed:
             rec.notes.append(f"failures: {failed} of {len(records)} samples could not run ({dnf} do not fit)")
         rec.finished = datetime.now(timezone.utc).isoformat()
         rec.wall_s = (rec.wall_s or 0.0) + (time.perf_counter() - t0)
-        over = failed > bound.limit(planned)
         rec.status = "failed" if over else "success"
         if over:
             msg = f"{failed} of {planned} samples failed (more than --max-failures {bound.describe(planned)})"

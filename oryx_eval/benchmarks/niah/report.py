@@ -1,10 +1,11 @@
-"""NIAH report ``niah_heatmap``: LongVA's ``all_accuracies.json``, ``avg_accuracy.txt`` and heatmap.
+"""NIAH report ``niah_heatmap``: LongVA's ``all_accuracies.json``, ``avg_accuracy.txt`` and a heatmap.
 
-Reproduces the outputs of LongVA V-NIAH (benchmarks.md §6.1, ``vision_niah/eval_vision_niah.py`` and
+Reproduces the data outputs of LongVA V-NIAH (benchmarks.md §6.1, ``vision_niah/eval_vision_niah.py`` and
 ``vision_niah/niah_output/*``): a JSON list of ``{"Num. Frame", "Frame Depth", "Score"}`` (cell score =
-mean over the cell's needles), ``Average Accuracy: x`` = mean over cells, and a depth x frame-count
-heatmap with LongVA's red-yellow-green colormap. Written once per compression setting in the records.
-``niah_summary.json`` adds what LongVA lacks: failed samples and needles the frame sampler skipped.
+mean over the cell's needles), ``Average Accuracy: x`` = mean over cells, written once per compression
+setting. ``niah_summary.json`` adds what LongVA lacks: failed samples and needles the frame sampler
+skipped. The heatmap (``heatmap.png``/``.svg``, one panel per compression; see ``heatmap.py``) is
+drawn from ``heatmap.json``, which holds every cell's value, n, failures and reason.
 """
 
 from __future__ import annotations
@@ -16,16 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from oryx_eval.benchmarks.niah.heatmap import Cell, Panel, draw_heatmaps, frame_label
 from oryx_eval.benchmarks.niah.task import covers
 from oryx_eval.records import SampleRecord
 from oryx_eval.registry import REPORTS
 
-CMAP_COLOURS = ("#F0496E", "#EBB839", "#9ad5b3")
-
-
-def frame_label(n: int) -> str:
-    """LongVA's column label: ``1.2K`` for counts >= 1000, else the number."""
-    return f"{n / 1000:.1f}K" if n >= 1000 else str(n)
+__all__ = ["cell_stats", "cell_scores", "frame_label", "longva_accuracies", "niah_report", "run_title"]
 
 
 def _record_score(rec: SampleRecord) -> float:
@@ -50,12 +47,33 @@ def _needle_indices(rec: SampleRecord) -> list[int]:
         raise ValueError(f"niah report: sample {rec.sample_id!r} lacks metadata 'needle_indices'") from None
 
 
+def cell_stats(records: list[SampleRecord]) -> dict[tuple[int, int], Cell]:
+    """Per ``(num_frames, depth percent)``: mean score (failed samples count 0), n, failures, reason."""
+    groups: dict[tuple[int, int], list[SampleRecord]] = defaultdict(list)
+    for rec in records:
+        groups[_cell_key(rec)].append(rec)
+    out = {}
+    for k, recs in sorted(groups.items()):
+        failed = [r for r in recs if r.error is not None]
+        scored = [r for r in recs if r.error_kind != "overflow"]  # "does not fit" is never scored 0
+        dnf = len(recs) - len(scored)
+        reason = failed[0].error if failed and len(failed) == len(recs) else None
+        if dnf == len(recs):
+            reason = f"does not fit: {failed[0].error}"
+        out[k] = Cell(
+            value=float(np.mean([_record_score(r) for r in scored])) if scored else float("nan"),
+            n=len(recs),
+            failed=len(failed),
+            reason=reason,
+            fed=sorted({r.frames.count for r in recs if r.error is None}),
+            does_not_fit=dnf,
+        )
+    return out
+
+
 def cell_scores(records: list[SampleRecord]) -> dict[tuple[int, int], float]:
     """Mean score per ``(num_frames, depth percent)`` cell; failed samples count 0."""
-    cells: dict[tuple[int, int], list[float]] = defaultdict(list)
-    for rec in records:
-        cells[_cell_key(rec)].append(_record_score(rec))
-    return {k: float(np.mean(v)) for k, v in sorted(cells.items())}
+    return {k: c.value for k, c in cell_stats(records).items()}
 
 
 def longva_accuracies(cells: dict[tuple[int, int], float]) -> list[dict[str, Any]]:
@@ -65,32 +83,6 @@ def longva_accuracies(cells: dict[tuple[int, int], float]) -> list[dict[str, Any
     on LongVA's 10 %-step grids; other depths are kept exact rather than merged into tens.
     """
     return [{"Num. Frame": n, "Frame Depth": float(d), "Score": s} for (n, d), s in sorted(cells.items())]
-
-
-def _heatmap(cells: dict[tuple[int, int], float], path: Path, title: str) -> None:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.colors import LinearSegmentedColormap
-    from matplotlib.figure import Figure
-
-    ns = sorted({n for n, _ in cells})
-    ds = sorted({d for _, d in cells})
-    grid = np.full((len(ds), len(ns)), np.nan)  # (depths, frame counts); NaN = cell not run
-    for (n, d), s in cells.items():
-        grid[ds.index(d), ns.index(n)] = s
-    fig = Figure(figsize=(17.5, 8))
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    cmap = LinearSegmentedColormap.from_list("longva_niah", list(CMAP_COLOURS))
-    mesh = ax.pcolormesh(grid, cmap=cmap, vmin=0.0, vmax=1.0, edgecolors="white", linewidth=1.5)
-    ax.invert_yaxis()  # depth 0 at the top, as in LongVA's seaborn heatmap
-    ax.set_xticks(np.arange(len(ns)) + 0.5, [frame_label(n) for n in ns], rotation=45)
-    ax.set_yticks(np.arange(len(ds)) + 0.5, [str(d) for d in ds], rotation=0)
-    ax.set_xlabel("Num. of Frames")
-    ax.set_ylabel("Depth Percent")
-    ax.set_title(title)
-    fig.colorbar(mesh, ax=ax, label="Score")
-    fig.tight_layout()
-    fig.savefig(path)
 
 
 def _summary(records: list[SampleRecord], cells: dict[tuple[int, int], float]) -> dict[str, Any]:
@@ -120,13 +112,35 @@ def _summary(records: list[SampleRecord], cells: dict[tuple[int, int], float]) -
     }
 
 
+def run_title(run_json: Path | None) -> str:
+    """``backend checkpoint@sha (random weights)`` from a run.json, or ``model unknown`` without one."""
+    if run_json is None or not run_json.is_file():
+        return "model unknown"
+    spec = json.loads(run_json.read_text()).get("spec", {})
+    b = spec.get("backend") or {}
+    name = b.get("name") or spec.get("options", {}).get("backend", "?")
+    ck = b.get("checkpoint") or {}
+    parts = [str(name)]
+    if ck.get("small_files_sha256"):
+        parts.append(f"checkpoint {Path(str(ck.get('path', ''))).name}@{ck['small_files_sha256'][:8]}")
+    if b.get("random_weights"):
+        parts.append("RANDOM WEIGHTS (pipeline check, not accuracy)")
+    return ", ".join(parts)
+
+
+def _comp_key(c: str) -> tuple[int, str]:
+    return (int(c), c) if c.isdigit() else (10**9, c)
+
+
 @REPORTS.register("niah_heatmap")
 def niah_report(records: list[SampleRecord], out_dir: Path, task: str, **args: Any) -> list[Path]:
-    """Write LongVA-format NIAH results per compression setting.
+    """Write LongVA-format NIAH results per compression setting and one heatmap of all settings.
 
-    Files per setting: ``all_accuracies.json``, ``avg_accuracy.txt``, ``heatmap.png`` and
-    ``niah_summary.json`` (errors and ``needle_missed``: samples whose recorded frame indices skip a
-    needle frame). With several compression settings each name gets a ``_c{compression}`` suffix.
+    Files per setting: ``all_accuracies.json``, ``avg_accuracy.txt`` and ``niah_summary.json`` (errors
+    and ``needle_missed``: samples whose recorded frame indices skip a needle frame); with several
+    compression settings each name gets a ``_c{compression}`` suffix. Once: ``heatmap.png``,
+    ``heatmap.svg`` (one panel per setting) and ``heatmap.json`` (the drawn cells). The title names the
+    model from the run's ``run.json`` (in ``out_dir`` or its parent) when there is one.
 
     Args:
         records: Sample records of the run (only those of ``task`` are used).
@@ -148,17 +162,39 @@ def niah_report(records: list[SampleRecord], out_dir: Path, task: str, **args: A
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for comp, recs in sorted(by_comp.items()):
+    panels: list[Panel] = []
+    for comp, recs in sorted(by_comp.items(), key=lambda kv: _comp_key(kv[0])):
         sfx = "" if len(by_comp) == 1 else f"_c{comp}"
-        cells = cell_scores(recs)
+        stats = cell_stats(recs)
+        cells = {k: c.value for k, c in stats.items() if c.does_not_fit < c.n}  # LongVA: cells that ran
         summary = {"task": task, "compression": comp, **_summary(recs, cells)}
         acc = out / f"all_accuracies{sfx}.json"
         acc.write_text(json.dumps(longva_accuracies(cells), indent=4) + "\n")
         avg = out / f"avg_accuracy{sfx}.txt"
-        avg.write_text(f"Average Accuracy: {summary['avg_accuracy']}\n")
-        png = out / f"heatmap{sfx}.png"
-        _heatmap(cells, png, f"{task} (compression {comp}): average {summary['avg_accuracy']:.3f}")
+        failed = sum(c.failed - c.does_not_fit for c in stats.values())
+        dnf = [f"{n} frames, depth {d}%" for (n, d), c in stats.items() if c.does_not_fit == c.n]
+        lines = [f"Average Accuracy: {summary['avg_accuracy']}"]
+        if failed:
+            lines.append(f"({failed} failed samples counted as wrong; see niah_summary{sfx}.json)")
+        if dnf:
+            lines.append(f"(not scored, do not fit the model's context: {'; '.join(dnf)})")
+        avg.write_text("\n".join(lines) + "\n")
         summ = out / f"niah_summary{sfx}.json"
         summ.write_text(json.dumps(summary, indent=2) + "\n")
-        written += [acc, avg, png, summ]
+        written += [acc, avg, summ]
+        used = sorted({r.compression_used for r in recs if r.compression_used and r.compression_used != comp})
+        label = f"compression {comp}" + (f" (used {', '.join(used)}x)" if used else "")
+        panels.append(Panel(f"{label}: average {summary['avg_accuracy']:.3f}", stats, comp))
+    run_json = next((p for p in (out / "run.json", out.parent / "run.json") if p.is_file()), None)
+    title = f"{task}: {run_title(run_json)}"
+    hm = out / "heatmap.json"
+    hm.write_text(
+        json.dumps({"task": task, "title": title, "panels": [_panel_json(p) for p in panels]}, indent=1)
+    )
+    written += [hm, *draw_heatmaps(panels, out / "heatmap", title)]
     return written
+
+
+def _panel_json(p: Panel) -> dict[str, Any]:
+    cells = [{"num_frames": n, "depth": d, **c.as_dict()} for (n, d), c in sorted(p.cells.items())]
+    return {"compression": p.compression, "label": p.label, "cells": cells}
