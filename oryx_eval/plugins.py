@@ -13,6 +13,9 @@ BUILTIN_MODULES = (
     "oryx_eval.benchmarks.niah.report",
     "oryx_eval.backends.oryx",
     "oryx_eval.backends.testing",
+    "oryx_eval.backends.qwen2_vl",
+    "oryx_eval.backends.llava_onevision",
+    "oryx_eval.backends.internvl",
 )
 
 _loaded = False

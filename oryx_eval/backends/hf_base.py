@@ -90,6 +90,9 @@ class HFBackend:
         """Family-specific ``generate`` inputs derived from the sequence (default: none)."""
         return {}
 
+    def before_generate(self, mi: MediaInputs) -> None:
+        """Per-request model setting for this media (default: none)."""
+
     # --- shared -------------------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
         """Arguments, checkpoint identity, the chat-template file and the stage definitions."""
@@ -155,6 +158,7 @@ class HFBackend:
         t0 = time.perf_counter()
         inputs, n_in, n_vis = self.build_inputs(mi, req.prompt)
         t_pre = time.perf_counter() - t0 + pre_shared
+        self.before_generate(mi)
         clock = StageClock(self._sync)
         self.vision_s = 0.0
         torch.manual_seed(req.generation.seed)
