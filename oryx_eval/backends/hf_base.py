@@ -56,7 +56,7 @@ class HFBackend:
             self.model = self._model_class().from_pretrained(
                 path, dtype=getattr(torch, dtype), attn_implementation=ATTN[attn_backend]
             )
-        except (OSError, ValueError, KeyError, TypeError) as e:
+        except Exception as e:  # noqa: BLE001 - any load failure becomes one line naming the directory
             first = str(e).strip().splitlines()[0] if str(e).strip() else ""
             raise BackendError(f"{path}: cannot load {self.family} checkpoint: {type(e).__name__}: {first}") from e
         self.model.to(device).eval()

@@ -153,6 +153,16 @@ def pick_largest_fit(candidates: list[Any], tokens: Callable[[Any], int], budget
     return candidates[lo], True
 
 
+def check_kwargs(cls: type, backend: str, kwargs: dict[str, Any]) -> None:
+    """One-line `BackendError` for arguments the backend class does not take."""
+    import inspect
+
+    params = sorted(p for p in inspect.signature(cls).parameters if p != "model_path")
+    unknown = sorted(set(kwargs) - set(params))
+    if unknown:
+        raise BackendError(f"unknown {backend} backend arguments {unknown}; accepted: {params}")
+
+
 def media_of(req: Request) -> LoadedMedia | None:
     """The single media item of a request (comparison backends take at most one, like Oryx)."""
     if len(req.media) > 1:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from oryx_eval.backends.hf_base import HFBackend
-from oryx_eval.backends.hf_common import MediaInputs, pick_largest_fit
+from oryx_eval.backends.hf_common import MediaInputs, check_kwargs, pick_largest_fit
 from oryx_eval.errors import BackendError
 from oryx_eval.records import LoadedMedia
 from oryx_eval.registry import BACKENDS
@@ -115,4 +115,5 @@ def internvl_backend(model_path: str | None = None, **kwargs: Any) -> InternVLBa
     """InternVL from a local transformers checkpoint (OpenGVLab/InternVL3-8B-hf, ...)."""
     if model_path is None:
         raise BackendError("backend 'internvl' needs --model-path DIR (a local transformers checkpoint)")
+    check_kwargs(InternVLBackend, 'internvl', kwargs)
     return InternVLBackend(model_path=model_path, **kwargs)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from oryx_eval.backends.hf_base import HFBackend
-from oryx_eval.backends.hf_common import MediaInputs, pick_largest_fit
+from oryx_eval.backends.hf_common import MediaInputs, check_kwargs, pick_largest_fit
 from oryx_eval.errors import BackendError
 from oryx_eval.records import LoadedMedia
 from oryx_eval.registry import BACKENDS
@@ -190,4 +190,5 @@ def llava_onevision_backend(model_path: str | None = None, **kwargs: Any) -> Lla
     """LLaVA-OneVision from a local transformers checkpoint (llava-hf/llava-onevision-qwen2-7b-ov-hf, ...)."""
     if model_path is None:
         raise BackendError("backend 'llava-onevision' needs --model-path DIR (a local transformers checkpoint)")
+    check_kwargs(LlavaOnevisionBackend, 'llava-onevision', kwargs)
     return LlavaOnevisionBackend(model_path=model_path, **kwargs)

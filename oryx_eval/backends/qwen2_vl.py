@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from oryx_eval.backends.hf_base import HFBackend
-from oryx_eval.backends.hf_common import MediaInputs, pick_largest_fit
+from oryx_eval.backends.hf_common import MediaInputs, check_kwargs, pick_largest_fit
 from oryx_eval.errors import BackendError
 from oryx_eval.records import LoadedMedia
 from oryx_eval.registry import BACKENDS
@@ -171,4 +171,5 @@ def qwen2_vl_backend(model_path: str | None = None, **kwargs: Any) -> Qwen2VLBac
     """Qwen2-VL / Qwen2.5-VL from a local transformers checkpoint directory (Qwen/Qwen2-VL-7B-Instruct, ...)."""
     if model_path is None:
         raise BackendError("backend 'qwen2-vl' needs --model-path DIR (a local transformers checkpoint)")
+    check_kwargs(Qwen2VLBackend, 'qwen2-vl', kwargs)
     return Qwen2VLBackend(model_path=model_path, **kwargs)
