@@ -34,8 +34,15 @@ class HFBackend:
         "prefill = the rest of the first forward; generate = the later decode steps; compress = 0"
     )
 
-    def __init__(self, model_path: str, dtype: str | None, device: str | None, attn_backend: str,
-                 token_budget: int | None, args: dict[str, Any]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model_path: str,
+        dtype: str | None,
+        device: str | None,
+        attn_backend: str,
+        token_budget: int | None,
+        args: dict[str, Any],
+    ) -> None:
         import torch
         import transformers
 
@@ -58,17 +65,31 @@ class HFBackend:
             )
         except Exception as e:  # noqa: BLE001 - any load failure becomes one line naming the directory
             first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-            raise BackendError(f"{path}: cannot load {self.family} checkpoint: {type(e).__name__}: {first}") from e
+            raise BackendError(
+                f"{path}: cannot load {self.family} checkpoint: {type(e).__name__}: {first}"
+            ) from e
         self.model.to(device).eval()
         self.chat_template, self.chat_template_file = load_chat_template(path, self.tokenizer)
         self.vision_s = 0.0
         self._wrap_vision()
         eos = self.model.generation_config.eos_token_id
         eos = eos if isinstance(eos, list) else [eos] if eos is not None else []
-        self.eos = sorted({*eos, *([self.tokenizer.eos_token_id] if self.tokenizer.eos_token_id is not None else [])})
-        self.pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else (self.eos or [None])[0]
-        self._args = {"model_path": str(path), "dtype": dtype, "device": device, "attn_backend": attn_backend,
-                      "token_budget": token_budget, **args}  # fmt: skip
+        self.eos = sorted(
+            {*eos, *([self.tokenizer.eos_token_id] if self.tokenizer.eos_token_id is not None else [])}
+        )
+        self.pad = (
+            self.tokenizer.pad_token_id
+            if self.tokenizer.pad_token_id is not None
+            else (self.eos or [None])[0]
+        )
+        self._args = {
+            "model_path": str(path),
+            "dtype": dtype,
+            "device": device,
+            "attn_backend": attn_backend,
+            "token_budget": token_budget,
+            **args,
+        }
         self._identity = hf_identity(path)
 
     # --- family hooks -------------------------------------------------------------------------------
@@ -132,16 +153,20 @@ class HFBackend:
         content: list[dict[str, str]] = [{"type": kind}] if kind else []
         content.append({"type": "text", "text": prompt})
         return self.tokenizer.apply_chat_template(
-            [{"role": "user", "content": content}], chat_template=self.chat_template, tokenize=False,
+            [{"role": "user", "content": content}],
+            chat_template=self.chat_template,
+            tokenize=False,
             add_generation_prompt=True,
-        )  # fmt: skip
+        )
 
     def build_inputs(self, mi: MediaInputs, prompt: str) -> tuple[dict[str, Any], int, int]:
         """``generate`` inputs, prompt length and visual tokens counted in the real ``input_ids``."""
         text = self.render(prompt, mi.kind)
         if mi.kind is not None:
             if mi.placeholder not in text:
-                raise BackendError(f"chat template output has no {mi.placeholder!r} placeholder for the {mi.kind}")
+                raise BackendError(
+                    f"chat template output has no {mi.placeholder!r} placeholder for the {mi.kind}"
+                )
             text = text.replace(mi.placeholder, mi.expansion, 1)
         ids = self.tokenizer(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
         vis = self._torch.isin(ids, self._torch.tensor(sorted(self.visual_token_ids()))).sum().item()
@@ -171,8 +196,12 @@ class HFBackend:
             new = new[: next(i for i, t in enumerate(new) if t in self.eos) + 1]
         text = self.tokenizer.decode(new, skip_special_tokens=True)
         first = clock.t_first or t_end
-        times = {"preprocess": t_pre, "vision": self.vision_s, "prefill": max(0.0, first - t1 - self.vision_s),
-                 "decode": t_end - first}  # fmt: skip
+        times = {
+            "preprocess": t_pre,
+            "vision": self.vision_s,
+            "prefill": max(0.0, first - t1 - self.vision_s),
+            "decode": t_end - first,
+        }
         extra = {"setting": mi.setting, "predicted_visual": mi.predicted_visual}
         if self.token_budget is not None:
             extra["token_budget"] = self.token_budget

@@ -27,9 +27,20 @@ from oryx_eval.backends.oryx import checkpoint_identity
 from oryx_eval.errors import BackendError
 from oryx_eval.records import Generation, Latency, LoadedMedia, Request, TokenCounts
 
-ATTN = {"sdpa": "sdpa", "eager": "eager", "flash": "flash_attention_2", "flash_attention_2": "flash_attention_2"}
-PROCESSOR_FILES = ("preprocessor_config.json", "video_preprocessor_config.json", "processor_config.json",
-                   "chat_template.json", "chat_template.jinja", "tokenizer_config.json")  # fmt: skip
+ATTN = {
+    "sdpa": "sdpa",
+    "eager": "eager",
+    "flash": "flash_attention_2",
+    "flash_attention_2": "flash_attention_2",
+}
+PROCESSOR_FILES = (
+    "preprocessor_config.json",
+    "video_preprocessor_config.json",
+    "processor_config.json",
+    "chat_template.json",
+    "chat_template.jinja",
+    "tokenizer_config.json",
+)
 
 
 @dataclass
@@ -88,7 +99,8 @@ def check_checkpoint(path: Path, family: str, model_types: tuple[str, ...]) -> d
     mt = cfg.get("model_type")
     if mt not in model_types:
         raise BackendError(
-            f"{path}: config.json model_type {mt!r} is not a {family} checkpoint (expected one of {list(model_types)})"
+            f"{path}: config.json model_type {mt!r} is not a {family} checkpoint "
+            f"(expected one of {list(model_types)})"
         )
     if not any((path / n).exists() for n in ("tokenizer.json", "tokenizer_config.json")):
         raise BackendError(f"{path}: {family} checkpoint has no tokenizer files (tokenizer.json)")
@@ -182,7 +194,13 @@ def gen_kwargs(req: Request, eos: list[int], pad: int | None) -> dict[str, Any]:
 
 
 def build_generation(
-    text: str, n_in: int, n_visual: int, n_out: int, p: MediaInputs, t: dict[str, float], extra: dict[str, Any]
+    text: str,
+    n_in: int,
+    n_visual: int,
+    n_out: int,
+    p: MediaInputs,
+    t: dict[str, float],
+    extra: dict[str, Any],
 ) -> Generation:
     """A `Generation` with the token counts read from the sequence and the stage times ``t``."""
     lat = Latency(preprocess=t["preprocess"], vision=t["vision"], prefill=t["prefill"], generate=t["decode"])

@@ -34,7 +34,9 @@ def tiles(size_wh: tuple[int, int], tile: int, max_tiles: int) -> int:
     return cols * rows + (1 if cols * rows > 1 else 0)
 
 
-def visual_tokens(kind: str, size_wh: tuple[int, int], frames: int, tile: int, seq: int, max_tiles: int) -> int:
+def visual_tokens(
+    kind: str, size_wh: tuple[int, int], frames: int, tile: int, seq: int, max_tiles: int
+) -> int:
     """Pure predictor: `<IMG_CONTEXT>` tokens = frames * tiles * seq (one frame for an image)."""
     return (1 if kind == "image" else frames) * tiles(size_wh, tile, max_tiles) * seq
 
@@ -47,23 +49,40 @@ class InternVLBackend(HFBackend):
     model_types = ("internvl",)
     vision_methods = ("get_image_features",)
 
-    def __init__(self, model_path: str, dtype: str | None = None, device: str | None = None,
-                 attn_backend: str = "sdpa", max_tiles: int = 12, video_max_tiles: int = 1,
-                 token_budget: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model_path: str,
+        dtype: str | None = None,
+        device: str | None = None,
+        attn_backend: str = "sdpa",
+        max_tiles: int = 12,
+        video_max_tiles: int = 1,
+        token_budget: int | None = None,
+    ) -> None:
         if max_tiles < 1 or video_max_tiles < 1:
             raise BackendError("internvl: max_tiles and video_max_tiles must be >= 1")
         self.max_tiles = {"image": max_tiles, "video": video_max_tiles}
-        super().__init__(model_path, dtype, device, attn_backend, token_budget,
-                         {"max_tiles": max_tiles, "video_max_tiles": video_max_tiles})  # fmt: skip
+        super().__init__(
+            model_path,
+            dtype,
+            device,
+            attn_backend,
+            token_budget,
+            {"max_tiles": max_tiles, "video_max_tiles": video_max_tiles},
+        )
         cfg = self.model.config
         self.tile = self.image_processor.size["height"]
         patch = cfg.vision_config.patch_size[0]
         self.seq = int((self.tile // patch) ** 2 * cfg.downsample_ratio**2)
         if self.seq != cfg.image_seq_length:
-            raise BackendError(f"{model_path}: tile {self.tile} gives {self.seq} tokens, config says {cfg.image_seq_length}")
+            raise BackendError(
+                f"{model_path}: tile {self.tile} gives {self.seq} tokens, config says {cfg.image_seq_length}"
+            )
         self.ctx_id = cfg.image_token_id
         if self.tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>") != self.ctx_id:
-            raise BackendError(f"{model_path}: tokenizer's <IMG_CONTEXT> id differs from config image_token_id")
+            raise BackendError(
+                f"{model_path}: tokenizer's <IMG_CONTEXT> id differs from config image_token_id"
+            )
 
     def _model_class(self) -> Any:
         import transformers
@@ -94,8 +113,9 @@ class InternVLBackend(HFBackend):
         frames = 1 if kind == "image" else len(media.frames)
         mt, _ = self.choose(kind, media.size_wh, frames)
         imgs = [media.image.convert("RGB")] if kind == "image" else list(media.frames)
-        bf = self.image_processor(images=imgs, crop_to_patches=mt > 1, min_patches=1, max_patches=mt,
-                                  return_tensors="pt")  # fmt: skip
+        bf = self.image_processor(
+            images=imgs, crop_to_patches=mt > 1, min_patches=1, max_patches=mt, return_tensors="pt"
+        )
         per = [int(n) for n in bf["num_patches"]]
         ctx = "<IMG_CONTEXT>"
         blocks = [f"<img>{ctx * (self.seq * n)}</img>" for n in per]
@@ -106,7 +126,11 @@ class InternVLBackend(HFBackend):
             expansion = "\n".join(f"Frame{i + 1}: {b}" for i, b in enumerate(blocks))
         n = visual_tokens(kind, media.size_wh, frames, self.tile, self.seq, mt)
         raw = sum(per) * int(self.seq / self.model.config.downsample_ratio**2)
-        pv = bf["pixel_values"] if isinstance(bf["pixel_values"], torch.Tensor) else torch.stack(bf["pixel_values"])
+        pv = (
+            bf["pixel_values"]
+            if isinstance(bf["pixel_values"], torch.Tensor)
+            else torch.stack(bf["pixel_values"])
+        )
         return MediaInputs(kind, {"pixel_values": pv}, placeholder, expansion, n, raw, {key: mt})
 
 
@@ -115,5 +139,5 @@ def internvl_backend(model_path: str | None = None, **kwargs: Any) -> InternVLBa
     """InternVL from a local transformers checkpoint (OpenGVLab/InternVL3-8B-hf, ...)."""
     if model_path is None:
         raise BackendError("backend 'internvl' needs --model-path DIR (a local transformers checkpoint)")
-    check_kwargs(InternVLBackend, 'internvl', kwargs)
+    check_kwargs(InternVLBackend, "internvl", kwargs)
     return InternVLBackend(model_path=model_path, **kwargs)

@@ -35,7 +35,9 @@ def video_tokens(frames: int, side_patches: int, pool_stride: int = 2) -> int:
     return frames * math.ceil(side_patches / pool_stride) ** 2 + 1
 
 
-def unpadded_features(h: int, w: int, ph: int, pw: int, sh: int, sw: int, max_patches: int) -> tuple[int, int]:
+def unpadded_features(
+    h: int, w: int, ph: int, pw: int, sh: int, sw: int, max_patches: int
+) -> tuple[int, int]:
     """Features and newlines of the tiles after unpadding and the anyres_max_N downsampling.
 
     The rule of `LlavaOnevisionProcessor._get_unpadded_features` / `pack_image_features`.
@@ -54,8 +56,9 @@ def unpadded_features(h: int, w: int, ph: int, pw: int, sh: int, sw: int, max_pa
     return feats, newlines
 
 
-def image_tokens(size_wh: tuple[int, int], pinpoints: list[list[int]], tile: int, side_patches: int,
-                 max_patches: int = 9) -> int:  # fmt: skip
+def image_tokens(
+    size_wh: tuple[int, int], pinpoints: list[list[int]], tile: int, side_patches: int, max_patches: int = 9
+) -> int:
     """Pure predictor for one image: base tile + unpadded anyres tiles + one newline per feature row."""
     from transformers.image_processing_utils import select_best_resolution
 
@@ -95,18 +98,37 @@ class LlavaOnevisionBackend(HFBackend):
     family = "LLaVA-OneVision"
     model_types = ("llava_onevision",)
 
-    def __init__(self, model_path: str, dtype: str | None = None, device: str | None = None,
-                 attn_backend: str = "sdpa", anyres_max_grid: int | None = None, anyres_max_patches: int = 9,
-                 video_pool_stride: int = 2, token_budget: int | None = None) -> None:  # fmt: skip
-        if anyres_max_patches < 1 or video_pool_stride < 1 or (anyres_max_grid is not None and anyres_max_grid < 1):
-            raise BackendError("llava-onevision: anyres_max_grid, anyres_max_patches, video_pool_stride must be >= 1")
+    def __init__(
+        self,
+        model_path: str,
+        dtype: str | None = None,
+        device: str | None = None,
+        attn_backend: str = "sdpa",
+        anyres_max_grid: int | None = None,
+        anyres_max_patches: int = 9,
+        video_pool_stride: int = 2,
+        token_budget: int | None = None,
+    ) -> None:
+        if (
+            anyres_max_patches < 1
+            or video_pool_stride < 1
+            or (anyres_max_grid is not None and anyres_max_grid < 1)
+        ):
+            raise BackendError(
+                "llava-onevision: anyres_max_grid, anyres_max_patches, video_pool_stride must be >= 1"
+            )
         self.max_grid, self.max_patches, self.stride = anyres_max_grid, anyres_max_patches, video_pool_stride
-        args = {"anyres_max_grid": anyres_max_grid, "anyres_max_patches": anyres_max_patches,
-                "video_pool_stride": video_pool_stride}  # fmt: skip
+        args = {
+            "anyres_max_grid": anyres_max_grid,
+            "anyres_max_patches": anyres_max_patches,
+            "video_pool_stride": video_pool_stride,
+        }
         super().__init__(model_path, dtype, device, attn_backend, token_budget, args)
         cfg = self.model.config
         if cfg.vision_feature_select_strategy != "full":
-            raise BackendError(f"{model_path}: vision_feature_select_strategy 'default' is not supported (SigLIP: full)")
+            raise BackendError(
+                f"{model_path}: vision_feature_select_strategy 'default' is not supported (SigLIP: full)"
+            )
         self.tile = cfg.vision_config.image_size
         self.side = self.tile // cfg.vision_config.patch_size
         self.pins = limit_pinpoints(cfg.image_grid_pinpoints, self.tile, anyres_max_grid)
@@ -151,7 +173,7 @@ class LlavaOnevisionBackend(HFBackend):
         return pick_largest_fit(strides, lambda s: video_tokens(frames, self.side, s), self.token_budget)
 
     def video_pixels(self, frames: np.ndarray) -> np.ndarray:
-        """``(T, H, W, 3)`` uint8 -> ``(T, 3, S, S)`` float32: resize, rescale, normalise (processor values)."""
+        """``(T, H, W, 3)`` uint8 -> ``(T, 3, S, S)`` float32: resize, rescale, normalise (processor's)."""
         from transformers.image_utils import SizeDict
 
         ip = self.image_processor
@@ -170,25 +192,41 @@ class LlavaOnevisionBackend(HFBackend):
         frames = 1 if media.kind == "image" else len(media.frames)
         value, _ = self.choose(media.kind, media.size_wh, frames)
         if media.kind == "image":
-            bf = self.image_processor(images=[media.image.convert("RGB")], image_grid_pinpoints=self.pins,
-                                      return_tensors="pt")  # fmt: skip
+            bf = self.image_processor(
+                images=[media.image.convert("RGB")], image_grid_pinpoints=self.pins, return_tensors="pt"
+            )
             n = image_tokens(media.size_wh, self.pins, self.tile, self.side, value)
-            tensors = {"pixel_values": bf["pixel_values"], "image_sizes": bf["image_sizes"],
-                       "vision_aspect_ratio": f"anyres_max_{value}", "batch_num_images": torch.tensor([1])}  # fmt: skip
+            tensors = {
+                "pixel_values": bf["pixel_values"],
+                "image_sizes": bf["image_sizes"],
+                "vision_aspect_ratio": f"anyres_max_{value}",
+                "batch_num_images": torch.tensor([1]),
+            }
             tiles = int(bf["pixel_values"].shape[1])
             raw = tiles * self.side**2
-            return MediaInputs("image", tensors, "<image>", "<image>" * n, n, raw, {"anyres_max_patches": value})
+            return MediaInputs(
+                "image", tensors, "<image>", "<image>" * n, n, raw, {"anyres_max_patches": value}
+            )
         pv = torch.from_numpy(self.video_pixels(media.frames))[None]
         n = video_tokens(frames, self.side, value)
         raw = frames * self.side**2
-        return MediaInputs("video", {"pixel_values_videos": pv}, "<video>", "<video>" * n, n, raw,
-                           {"video_pool_stride": value})  # fmt: skip
+        return MediaInputs(
+            "video",
+            {"pixel_values_videos": pv},
+            "<video>",
+            "<video>" * n,
+            n,
+            raw,
+            {"video_pool_stride": value},
+        )
 
 
 @BACKENDS.register("llava-onevision")
 def llava_onevision_backend(model_path: str | None = None, **kwargs: Any) -> LlavaOnevisionBackend:
     """LLaVA-OneVision from a local transformers checkpoint (llava-hf/llava-onevision-qwen2-7b-ov-hf, ...)."""
     if model_path is None:
-        raise BackendError("backend 'llava-onevision' needs --model-path DIR (a local transformers checkpoint)")
-    check_kwargs(LlavaOnevisionBackend, 'llava-onevision', kwargs)
+        raise BackendError(
+            "backend 'llava-onevision' needs --model-path DIR (a local transformers checkpoint)"
+        )
+    check_kwargs(LlavaOnevisionBackend, "llava-onevision", kwargs)
     return LlavaOnevisionBackend(model_path=model_path, **kwargs)

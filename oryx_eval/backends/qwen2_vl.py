@@ -34,8 +34,16 @@ def smart_resize(h: int, w: int, factor: int, min_pixels: int, max_pixels: int) 
     return sr(h, w, factor=factor, min_pixels=min_pixels, max_pixels=max_pixels)
 
 
-def grid_thw(kind: str, size_wh: tuple[int, int], frames: int, min_pixels: int, max_pixels: int,
-             patch: int = 14, merge: int = 2, temporal: int = 2) -> tuple[int, int, int]:  # fmt: skip
+def grid_thw(
+    kind: str,
+    size_wh: tuple[int, int],
+    frames: int,
+    min_pixels: int,
+    max_pixels: int,
+    patch: int = 14,
+    merge: int = 2,
+    temporal: int = 2,
+) -> tuple[int, int, int]:
     """Patch grid ``(t, h, w)`` of an image or a ``frames``-frame video."""
     w, h = size_wh
     rh, rw = smart_resize(h, w, patch * merge, min_pixels, max_pixels)
@@ -43,14 +51,24 @@ def grid_thw(kind: str, size_wh: tuple[int, int], frames: int, min_pixels: int, 
     return t, rh // patch, rw // patch
 
 
-def visual_tokens(kind: str, size_wh: tuple[int, int], frames: int, min_pixels: int, max_pixels: int,
-                  patch: int = 14, merge: int = 2, temporal: int = 2) -> int:  # fmt: skip
+def visual_tokens(
+    kind: str,
+    size_wh: tuple[int, int],
+    frames: int,
+    min_pixels: int,
+    max_pixels: int,
+    patch: int = 14,
+    merge: int = 2,
+    temporal: int = 2,
+) -> int:
     """Pure predictor: `<|image_pad|>`/`<|video_pad|>` tokens in the sequence (t*h*w / merge^2)."""
     t, gh, gw = grid_thw(kind, size_wh, frames, min_pixels, max_pixels, patch, merge, temporal)
     return t * gh * gw // merge**2
 
 
-def video_patches(frame_patches: np.ndarray, frames: int, grid_hw: tuple[int, int], temporal: int) -> np.ndarray:
+def video_patches(
+    frame_patches: np.ndarray, frames: int, grid_hw: tuple[int, int], temporal: int
+) -> np.ndarray:
     """Per-frame image patches -> video patches.
 
     Args:
@@ -80,16 +98,30 @@ class Qwen2VLBackend(HFBackend):
     family = "Qwen2-VL"
     model_types = ("qwen2_vl", "qwen2_5_vl")
 
-    def __init__(self, model_path: str, dtype: str | None = None, device: str | None = None,
-                 attn_backend: str = "sdpa", min_pixels: int = 56 * 56, max_pixels: int = 28 * 28 * 1280,
-                 video_min_pixels: int = 128 * 28 * 28, video_max_pixels: int = 768 * 28 * 28,
-                 video_fps: float = 2.0, token_budget: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model_path: str,
+        dtype: str | None = None,
+        device: str | None = None,
+        attn_backend: str = "sdpa",
+        min_pixels: int = 56 * 56,
+        max_pixels: int = 28 * 28 * 1280,
+        video_min_pixels: int = 128 * 28 * 28,
+        video_max_pixels: int = 768 * 28 * 28,
+        video_fps: float = 2.0,
+        token_budget: int | None = None,
+    ) -> None:
         if min(min_pixels, max_pixels, video_min_pixels, video_max_pixels) < 1 or video_fps <= 0:
             raise BackendError("qwen2-vl: min/max pixels and video_fps must be positive")
         self.px = {"image": (min_pixels, max_pixels), "video": (video_min_pixels, video_max_pixels)}
         self.video_fps = video_fps
-        args = {"min_pixels": min_pixels, "max_pixels": max_pixels, "video_min_pixels": video_min_pixels,
-                "video_max_pixels": video_max_pixels, "video_fps": video_fps}  # fmt: skip
+        args = {
+            "min_pixels": min_pixels,
+            "max_pixels": max_pixels,
+            "video_min_pixels": video_min_pixels,
+            "video_max_pixels": video_max_pixels,
+            "video_fps": video_fps,
+        }
         super().__init__(model_path, dtype, device, attn_backend, token_budget, args)
         vc = self.model.config.vision_config
         self.patch, self.merge, self.temporal = vc.patch_size, vc.spatial_merge_size, vc.temporal_patch_size
@@ -114,7 +146,9 @@ class Qwen2VLBackend(HFBackend):
     def predict(self, kind: str, size_wh: tuple[int, int], frames: int, max_pixels: int | None = None) -> int:
         """Visual tokens for this checkpoint's patch/merge sizes (``max_pixels`` overrides the arg)."""
         lo, hi = self.px[kind]
-        return visual_tokens(kind, size_wh, frames, lo, max_pixels or hi, self.patch, self.merge, self.temporal)
+        return visual_tokens(
+            kind, size_wh, frames, lo, max_pixels or hi, self.patch, self.merge, self.temporal
+        )
 
     def choose_max_pixels(self, kind: str, size_wh: tuple[int, int], frames: int) -> tuple[int, bool]:
         """The smallest max_pixels giving the most visual tokens <= token_budget (or the arg)."""
@@ -123,7 +157,9 @@ class Qwen2VLBackend(HFBackend):
             return hi, True
         f2 = (self.patch * self.merge) ** 2
         ks = list(range(max(1, math.ceil(lo / f2)), MAX_BUDGET_TILES + 1))
-        k, fits = pick_largest_fit(ks, lambda k: self.predict(kind, size_wh, frames, k * f2), self.token_budget)
+        k, fits = pick_largest_fit(
+            ks, lambda k: self.predict(kind, size_wh, frames, k * f2), self.token_budget
+        )
         best = self.predict(kind, size_wh, frames, k * f2)
         a, b = 0, k - ks[0]  # tokens are non-decreasing in k: bisect for the first k reaching `best`
         while a < b:
@@ -145,13 +181,18 @@ class Qwen2VLBackend(HFBackend):
         bf = self.image_processor(images=imgs, size=size, return_tensors="np")
         _, gh, gw = (int(x) for x in bf["image_grid_thw"][0])
         if kind == "image":
-            tensors = {"pixel_values": torch.from_numpy(bf["pixel_values"]),
-                       "image_grid_thw": torch.from_numpy(bf["image_grid_thw"])}  # fmt: skip
+            tensors = {
+                "pixel_values": torch.from_numpy(bf["pixel_values"]),
+                "image_grid_thw": torch.from_numpy(bf["image_grid_thw"]),
+            }
             t = 1
         else:
             pv = video_patches(bf["pixel_values"], frames, (gh, gw), self.temporal)
             t = math.ceil(frames / self.temporal)
-            tensors = {"pixel_values_videos": torch.from_numpy(pv), "video_grid_thw": torch.tensor([[t, gh, gw]])}
+            tensors = {
+                "pixel_values_videos": torch.from_numpy(pv),
+                "video_grid_thw": torch.tensor([[t, gh, gw]]),
+            }
             if self.is_25:
                 tensors["second_per_grid_ts"] = torch.tensor([self.temporal / self.video_fps])
         n = t * gh * gw // self.merge**2
@@ -168,8 +209,8 @@ class Qwen2VLBackend(HFBackend):
 
 @BACKENDS.register("qwen2-vl")
 def qwen2_vl_backend(model_path: str | None = None, **kwargs: Any) -> Qwen2VLBackend:
-    """Qwen2-VL / Qwen2.5-VL from a local transformers checkpoint directory (Qwen/Qwen2-VL-7B-Instruct, ...)."""
+    """Qwen2-VL / Qwen2.5-VL from a local transformers checkpoint (Qwen/Qwen2-VL-7B-Instruct, ...)."""
     if model_path is None:
         raise BackendError("backend 'qwen2-vl' needs --model-path DIR (a local transformers checkpoint)")
-    check_kwargs(Qwen2VLBackend, 'qwen2-vl', kwargs)
+    check_kwargs(Qwen2VLBackend, "qwen2-vl", kwargs)
     return Qwen2VLBackend(model_path=model_path, **kwargs)

@@ -10,13 +10,21 @@ from oryx_eval.backends.hf_tiny import write_tiny
 
 # small resolution knobs so the tiny models see few tokens (the defaults are the processors' defaults)
 SMALL = {
-    "qwen2-vl": {"min_pixels": 28 * 28, "max_pixels": 112 * 112, "video_min_pixels": 28 * 28,
-                 "video_max_pixels": 56 * 56},
+    "qwen2-vl": {
+        "min_pixels": 28 * 28,
+        "max_pixels": 112 * 112,
+        "video_min_pixels": 28 * 28,
+        "video_max_pixels": 56 * 56,
+    },
     "llava-onevision": {},
     "internvl": {"max_tiles": 4},
-}  # fmt: skip
-BACKEND = {"qwen2-vl": "qwen2-vl", "qwen2.5-vl": "qwen2-vl", "llava-onevision": "llava-onevision",
-           "internvl": "internvl"}  # fmt: skip
+}
+BACKEND = {
+    "qwen2-vl": "qwen2-vl",
+    "qwen2.5-vl": "qwen2-vl",
+    "llava-onevision": "llava-onevision",
+    "internvl": "internvl",
+}
 
 
 @pytest.fixture(scope="session")

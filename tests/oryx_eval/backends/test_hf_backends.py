@@ -36,8 +36,13 @@ def _image(w: int, h: int, seed: int = 0) -> LoadedMedia:
 
 
 def _req(media: LoadedMedia | None, sid: str = "s", prompt: str = "What is shown?\nA. a\nB. b") -> Request:
-    return Request(sample_id=sid, prompt=prompt, media=[media] if media else [],
-                   generation=GenerationSettings(max_new_tokens=3), media_key="k")  # fmt: skip
+    return Request(
+        sample_id=sid,
+        prompt=prompt,
+        media=[media] if media else [],
+        generation=GenerationSettings(max_new_tokens=3),
+        media_key="k",
+    )
 
 
 def _predict(b, family: str, m: LoadedMedia) -> int:
@@ -45,14 +50,20 @@ def _predict(b, family: str, m: LoadedMedia) -> int:
     frames = 1 if m.kind == "image" else len(m.frames)
     a = small_args(family)
     if family.startswith("qwen"):
-        lo, hi = (a["min_pixels"], a["max_pixels"]) if m.kind == "image" else (a["video_min_pixels"], a["video_max_pixels"])
+        lo, hi = (
+            (a["min_pixels"], a["max_pixels"])
+            if m.kind == "image"
+            else (a["video_min_pixels"], a["video_max_pixels"])
+        )
         return qwen2_vl.visual_tokens(m.kind, m.size_wh, frames, lo, hi)
     if family == "llava-onevision":
         side = 4  # tiny: 56 px tiles of 14 px patches
         if m.kind == "video":
             return llava_onevision.video_tokens(frames, side, 2)
         return llava_onevision.image_tokens(m.size_wh, b.pins, 56, side, 9)
-    return internvl.visual_tokens(m.kind, m.size_wh, frames, 56, 4, a["max_tiles"] if m.kind == "image" else 1)
+    return internvl.visual_tokens(
+        m.kind, m.size_wh, frames, 56, 4, a["max_tiles"] if m.kind == "image" else 1
+    )
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -135,11 +146,15 @@ def test_token_budget_picks_the_largest_setting_under_the_budget(tiny_dirs, fami
             if n_vis <= budget:  # the next step up exceeds the budget or adds nothing
                 assert step > budget or step == n_vis, (knob, value, n_vis, step)
             else:  # nothing fits: the cheapest setting of the ladder
-                cheapest = {"llava-onevision": 8 if m.kind == "video" else 1, "internvl": 1}.get(family, 28 * 28)
+                cheapest = {"llava-onevision": 8 if m.kind == "video" else 1, "internvl": 1}.get(
+                    family, 28 * 28
+                )
                 assert value == cheapest, (knob, value, n_vis)
     g = b.generate([_req(_video(4))])[0]
-    assert g.error is None and g.extra["token_budget"] == 200 and g.compression == "{}={}".format(
-        *next(iter(g.extra["setting"].items()))
+    assert (
+        g.error is None
+        and g.extra["token_budget"] == 200
+        and g.compression == "{}={}".format(*next(iter(g.extra["setting"].items())))
     )
 
 

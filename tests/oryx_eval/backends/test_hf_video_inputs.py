@@ -61,9 +61,14 @@ def test_qwen_two_identical_frames_equal_the_image_patches(tiny_dirs) -> None:
     b = _make(tiny_dirs, "qwen2-vl")
     f = _frames(1)[0]
     a = small_args("qwen2-vl")
-    img = b.image_processor(images=[f], size={"shortest_edge": a["video_min_pixels"],
-                                              "longest_edge": a["video_max_pixels"]}, return_tensors="np")  # fmt: skip
-    vid = qwen2_vl.video_patches(np.concatenate([img["pixel_values"]] * 2), 2, tuple(img["image_grid_thw"][0][1:]), 2)
+    img = b.image_processor(
+        images=[f],
+        size={"shortest_edge": a["video_min_pixels"], "longest_edge": a["video_max_pixels"]},
+        return_tensors="np",
+    )
+    vid = qwen2_vl.video_patches(
+        np.concatenate([img["pixel_values"]] * 2), 2, tuple(img["image_grid_thw"][0][1:]), 2
+    )
     assert np.array_equal(vid, img["pixel_values"])
 
 
@@ -81,8 +86,11 @@ def test_llava_video_frames_equal_the_base_tile_of_the_image_processor(tiny_dirs
 
 def test_llava_pool_stride_changes_the_real_feature_count(tiny_dirs) -> None:
     for stride, per_frame in ((1, 16), (2, 4), (3, 4), (4, 1)):
-        b = build_backend("llava-onevision", {"model_path": str(tiny_dirs["llava-onevision"]),
-                                              "video_pool_stride": stride}, Path("/x"))  # fmt: skip
+        b = build_backend(
+            "llava-onevision",
+            {"model_path": str(tiny_dirs["llava-onevision"]), "video_pool_stride": stride},
+            Path("/x"),
+        )
         mi = b.prepare_media(LoadedMedia(kind="video", frames=_frames(3), size_wh=(96, 64)))
         assert mi.predicted_visual == llava_onevision.video_tokens(3, 4, stride) == 3 * per_frame + 1
         b.before_generate(mi)
