@@ -126,10 +126,12 @@ def main() -> None:
                 book.append(w - sum(IN_RUN) - sum(BUILD))
                 ds.append(direct(model))
             h, d, b = min(hs), min(ds), min(book)
-            print(f"{fam:16s} {n} samples  harness {h / n * 1e3:7.1f} ms/sample  direct generate "
-                  f"{d / n * 1e3:7.1f} ms/sample  overhead {100 * (h / d - 1):+5.1f}%  "
-                  f"outside generate (start-up excluded) {b / n * 1e3:6.1f} ms/sample ({100 * b / d:4.1f}% of direct)  "
-                  f"(runs: harness {[round(x, 2) for x in hs]} s, direct {[round(x, 2) for x in ds]} s)")  # fmt: skip
+            print(
+                f"{fam:16s} {n} samples  harness {h / n * 1e3:7.1f} ms/sample  direct generate "
+                f"{d / n * 1e3:7.1f} ms/sample  overhead {100 * (h / d - 1):+5.1f}%  outside generate "
+                f"(start-up excluded) {b / n * 1e3:6.1f} ms/sample ({100 * b / d:4.1f}% of direct)  "
+                f"(runs: harness {[round(x, 2) for x in hs]} s, direct {[round(x, 2) for x in ds]} s)"
+            )
 
 
 if __name__ == "__main__":
