@@ -3,7 +3,7 @@
 Images go through transformers' `Qwen2VLImageProcessorPil` (no torchvision). transformers' video processor
 (`Qwen2VLVideoProcessor`) imports torchvision, so videos are prepared here by the same documented rules:
 every frame is resized with `smart_resize(h, w, factor=patch*merge, video_min_pixels, video_max_pixels)`,
-rescaled and normalised by the PIL image processor, then consecutive frame pairs are stacked along the
+rescaled, normalised and patchified (temporal patch 1) by the PIL image processor, then consecutive frame pairs are stacked along the
 temporal patch axis (the last frame repeated when the count is odd), giving `pixel_values_videos`
 `(t*h*w, C*2*14*14)` and `video_grid_thw [t, h, w]` with `t = ceil(T/2)`. The only difference from the
 torchvision path is the resize kernel (PIL bicubic instead of torchvision's tensor bicubic).
@@ -72,9 +72,9 @@ def video_patches(
     """Per-frame image patches -> video patches.
 
     Args:
-        frame_patches: the image processor's output for ``frames`` frames, ``(frames*h*w, C*temporal*p*p)``
-            (each frame broadcast over the temporal axis).
-        frames: number of frames; grid_hw: per-frame patch grid; temporal: temporal patch size.
+        frame_patches: the image processor's output for ``frames`` frames run with
+            ``temporal_patch_size=1``, ``(frames*h*w, C*p*p)``.
+        frames: number of frames; grid_hw: per-frame patch grid; temporal: the model's temporal patch size.
 
     Returns:
         ``(ceil(frames/temporal)*h*w, C*temporal*p*p)``: patch n of temporal group g holds frames
@@ -82,12 +82,12 @@ def video_patches(
         `Qwen2VLVideoProcessor.patchify`.
     """
     n = grid_hw[0] * grid_hw[1]
-    d = frame_patches.shape[1]
-    per = frame_patches.reshape(frames, n, 3, temporal, d // (3 * temporal))[:, :, :, 0]  # (T, n, C, p*p)
+    per = frame_patches.reshape(frames, n, 3, -1)  # (T, n, C, p*p)
     if pad := -frames % temporal:
         per = np.concatenate([per, np.repeat(per[-1:], pad, axis=0)], axis=0)
     g = per.shape[0] // temporal
     per = per.reshape(g, temporal, n, 3, -1).transpose(0, 2, 3, 1, 4)  # (g, n, C, temporal, p*p)
+    d = 3 * temporal * per.shape[-1]
     return np.ascontiguousarray(per.reshape(g * n, d))
 
 
@@ -178,7 +178,8 @@ class Qwen2VLBackend(HFBackend):
         lo = self.px[kind][0]
         size = {"shortest_edge": lo, "longest_edge": max_px}
         imgs = [media.image.convert("RGB")] if kind == "image" else list(media.frames)
-        bf = self.image_processor(images=imgs, size=size, return_tensors="np")
+        tp = {} if kind == "image" else {"temporal_patch_size": 1}  # frames: no temporal copy, paired below
+        bf = self.image_processor(images=imgs, size=size, return_tensors="np", **tp)
         _, gh, gw = (int(x) for x in bf["image_grid_thw"][0])
         if kind == "image":
             tensors = {

@@ -58,17 +58,15 @@ def test_qwen_video_patches_follow_the_video_processor_layout(tiny_dirs) -> None
 
 
 def test_qwen_two_identical_frames_equal_the_image_patches(tiny_dirs) -> None:
+    """An image is a one-frame video broadcast over the temporal patch: both paths must agree exactly."""
     b = _make(tiny_dirs, "qwen2-vl")
     f = _frames(1)[0]
     a = small_args("qwen2-vl")
-    img = b.image_processor(
-        images=[f],
-        size={"shortest_edge": a["video_min_pixels"], "longest_edge": a["video_max_pixels"]},
-        return_tensors="np",
-    )
-    vid = qwen2_vl.video_patches(
-        np.concatenate([img["pixel_values"]] * 2), 2, tuple(img["image_grid_thw"][0][1:]), 2
-    )
+    size = {"shortest_edge": a["video_min_pixels"], "longest_edge": a["video_max_pixels"]}
+    img = b.image_processor(images=[f], size=size, return_tensors="np")  # temporal_patch_size 2
+    one = b.image_processor(images=[f, f], size=size, return_tensors="np", temporal_patch_size=1)
+    vid = qwen2_vl.video_patches(one["pixel_values"], 2, tuple(img["image_grid_thw"][0][1:]), 2)
+    assert vid.shape == img["pixel_values"].shape
     assert np.array_equal(vid, img["pixel_values"])
 
 
