@@ -3,8 +3,9 @@
 Images go through transformers' `Qwen2VLImageProcessorPil` (no torchvision). transformers' video processor
 (`Qwen2VLVideoProcessor`) imports torchvision, so videos are prepared here by the same documented rules:
 every frame is resized with `smart_resize(h, w, factor=patch*merge, video_min_pixels, video_max_pixels)`,
-rescaled, normalised and patchified (temporal patch 1) by the PIL image processor, then consecutive frame pairs are stacked along the
-temporal patch axis (the last frame repeated when the count is odd), giving `pixel_values_videos`
+rescaled, normalised and patchified (temporal patch 1) by the PIL image processor, then consecutive
+frame pairs are stacked along the temporal patch axis (the last frame repeated when the count is odd),
+giving `pixel_values_videos`
 `(t*h*w, C*2*14*14)` and `video_grid_thw [t, h, w]` with `t = ceil(T/2)`. The only difference from the
 torchvision path is the resize kernel (PIL bicubic instead of torchvision's tensor bicubic).
 Qwen2.5-VL also takes `second_per_grid_ts = temporal_patch_size / video_fps` for its time-aligned RoPE.

@@ -178,3 +178,31 @@ def test_unknown_backend_argument_is_one_line(tiny_dirs) -> None:
     with pytest.raises(BackendError) as e:
         build_backend("qwen2-vl", {"model_path": str(tiny_dirs["qwen2-vl"]), "max_pixel": 5}, Path("/x"))
     assert "\n" not in str(e.value) and "max_pixel" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("family", "kw", "media"),
+    [
+        ("llava-onevision", {"anyres_max_grid": 1}, "image"),
+        ("llava-onevision", {"anyres_max_grid": 2, "anyres_max_patches": 1}, "image"),
+        ("internvl", {"video_max_tiles": 4}, "video"),
+        ("qwen2-vl", {"video_max_pixels": 112 * 112}, "video"),
+    ],
+)
+def test_resolution_knobs_reach_the_model(tiny_dirs, family: str, kw: dict, media: str) -> None:
+    """Each knob changes the predicted count, and the model accepts the sequence (it checks features
+    against placeholder tokens in its forward)."""
+    m = _image(230, 100) if media == "image" else _video(3)
+    base = _backend(tiny_dirs, family).prepare_media(m)
+    b = _backend(tiny_dirs, family, **kw)
+    mi = b.prepare_media(m)
+    assert mi.predicted_visual != base.predicted_visual
+    g = b.generate([_req(m)])[0]
+    assert g.error is None and g.tokens.visual == mi.predicted_visual
+    for k, v in kw.items():
+        assert b.describe()["args"][k] == v
+    if family == "llava-onevision":
+        tiles = {max(p) // 56 for p in b.pins}
+        assert max(tiles) <= kw["anyres_max_grid"] and b.model.config.image_grid_pinpoints == b.pins
+    if family == "internvl":
+        assert mi.tensors["pixel_values"].shape[0] == 3 * internvl.tiles((96, 64), 56, 4) > 3
