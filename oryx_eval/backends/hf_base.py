@@ -21,6 +21,8 @@ from oryx_eval.backends.hf_common import (
 from oryx_eval.errors import BackendError
 from oryx_eval.records import Generation, LoadedMedia, Request
 
+DTYPES = ("float32", "bfloat16", "float16")
+
 
 class HFBackend:
     """Base class: subclasses set the class attributes and implement the three ``_family`` hooks."""
@@ -54,6 +56,8 @@ class HFBackend:
             raise BackendError(f"token_budget must be a positive token count, got {token_budget}")
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = dtype or ("bfloat16" if device.startswith("cuda") else "float32")
+        if dtype not in DTYPES:
+            raise BackendError(f"dtype {dtype!r}: expected one of {list(DTYPES)}")
         self._torch = torch
         self.device = device
         self.token_budget = token_budget
