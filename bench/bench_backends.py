@@ -5,8 +5,10 @@ For each family a tiny random-weight checkpoint is written; a small NIAH grid (f
 answered by calling the model directly: the processor steps (pixels + grid/tile metadata, chat template,
 tokenisation) and `model.generate`, in a plain loop ("direct"). Overhead = runner wall (backend start-up
 excluded) / direct wall - 1: what the harness adds per sample (frame generation and prefetch, prompt
-rendering, scheduling, scoring, records). Harness and direct runs alternate and the fastest of each is
-kept, since this machine is shared and noisy.
+rendering, scheduling, scoring, records). Also printed: the runner's own time outside
+`backend.generate` per sample (frame generation when ``--prefetch 0``, scoring, records), which is far
+less sensitive to CPU contention than the wall-time ratio. Harness and direct runs alternate and the
+fastest of each is kept, since this machine is shared and noisy.
 
     python bench/bench_backends.py --frames 8,16 --repeats 3
 """
