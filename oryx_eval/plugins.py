@@ -32,6 +32,9 @@ BUILTIN_MODULES = (
     "oryx_eval.backends.oryx",
     "oryx_eval.backends.testing",
     "oryx_eval.backends.openai_chat",
+    "oryx_eval.backends.qwen2_vl",
+    "oryx_eval.backends.llava_onevision",
+    "oryx_eval.backends.internvl",
 )
 
 _loaded = False

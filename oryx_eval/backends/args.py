@@ -19,6 +19,25 @@ def backend_params(factory: Callable) -> dict[str, inspect.Parameter]:
     return {n: p for n, p in sig.parameters.items() if p.kind not in skip}
 
 
+def declare_params(factory: Callable, cls: type, drop: tuple[str, ...] = ("model_path",),
+                   lead: tuple[inspect.Parameter, ...] = ()) -> Callable:  # fmt: skip
+    """Give a ``**kwargs``-forwarding factory the signature of ``cls`` (minus ``drop``, after ``lead``), so
+    its arguments are checked by name and type before any work. Returns ``factory``."""
+    kw = inspect.Parameter.KEYWORD_ONLY
+    own = [
+        p.replace(kind=kw)
+        for n, p in inspect.signature(cls, eval_str=True).parameters.items()
+        if n not in drop
+    ]
+    factory.__signature__ = inspect.Signature([p.replace(kind=kw) for p in lead] + own)  # type: ignore[attr-defined]
+    return factory
+
+
+MODEL_PATH = inspect.Parameter(
+    "model_path", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=str | None
+)
+
+
 def validate_backend_args(name: str, factory: Callable, args: dict[str, Any]) -> dict[str, Any]:
     """``args`` coerced to the declared types; one-line ``BackendError`` naming the argument otherwise.
 

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
+from oryx_eval.backends.args import MODEL_PATH, declare_params
 from oryx_eval.backends.checkpoint import checkpoint_identity
 from oryx_eval.backends.oryx_generation import RULE, resolve_generation
 from oryx_eval.errors import BackendError, PrerequisiteError
@@ -243,12 +244,6 @@ class OryxBackend:
         return Generation(text=o.text, tokens=tok, latency_s=lat, compression=str(ratio), extra=extra)
 
 
-def _params(*drop: str) -> list[inspect.Parameter]:
-    """OryxBackend's declared parameters (annotations resolved), minus ``drop``."""
-    sig = inspect.signature(OryxBackend, eval_str=True)
-    return [p for n, p in sig.parameters.items() if n not in drop]
-
-
 @BACKENDS.register("oryx")
 def oryx_backend(model_path: str | None = None, **kwargs: Any) -> OryxBackend:
     """Oryx from a local checkpoint directory in the official layout (THUdyh/Oryx-7B, ...)."""
@@ -259,11 +254,7 @@ def oryx_backend(model_path: str | None = None, **kwargs: Any) -> OryxBackend:
     return OryxBackend(model_path=model_path, **kwargs)
 
 
-# the factories declare OryxBackend's parameters, so arguments are checked (names and types) before loading
-oryx_backend.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-    [inspect.Parameter("model_path", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=str | None)]
-    + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in _params("model_path", "random_weights")]
-)
+declare_params(oryx_backend, OryxBackend, drop=("model_path", "random_weights"), lead=(MODEL_PATH,))
 
 
 @BACKENDS.register("oryx-tiny")
@@ -278,13 +269,12 @@ def oryx_tiny_backend(cache_dir: str, seed: int = 0, **kwargs: Any) -> OryxBacke
     return b
 
 
-oryx_tiny_backend.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-    [
+declare_params(
+    oryx_tiny_backend,
+    OryxBackend,
+    drop=("model_path", "random_weights", "cache_dir"),
+    lead=(
         inspect.Parameter("cache_dir", inspect.Parameter.KEYWORD_ONLY, annotation=str),
         inspect.Parameter("seed", inspect.Parameter.KEYWORD_ONLY, default=0, annotation=int),
-    ]
-    + [
-        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
-        for p in _params("model_path", "random_weights", "cache_dir")
-    ]
+    ),
 )

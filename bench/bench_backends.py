@@ -1,0 +1,150 @@
+"""Harness overhead of the comparison backends: a NIAH run through the runner vs the model called directly.
+
+For each family a tiny random-weight checkpoint is written; a small NIAH grid (frames mode) runs through
+`oryx_eval.runner.run` while every request the backend receives is recorded; the same requests are then
+answered by calling the model directly: the processor steps (pixels + grid/tile metadata, chat template,
+tokenisation) and `model.generate`, in a plain loop ("direct"). Overhead = runner wall (backend start-up
+excluded) / direct wall - 1: what the harness adds per sample (frame generation and prefetch, prompt
+rendering, scheduling, scoring, records). Also printed: the runner's own time outside
+`backend.generate` per sample (frame generation when ``--prefetch 0``, scoring, records), which is far
+less sensitive to CPU contention than the wall-time ratio. Harness and direct runs alternate and the
+fastest of each is kept, since this machine is shared and noisy.
+
+    python bench/bench_backends.py --frames 8,16 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import oryx_eval.runner as runner  # noqa: E402
+from oryx_eval.backends.hf_common import gen_kwargs  # noqa: E402
+from oryx_eval.backends.hf_tiny import write_tiny  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKEND = {"qwen2-vl": "qwen2-vl", "qwen2.5-vl": "qwen2-vl", "llava-onevision": "llava-onevision",
+           "internvl": "internvl"}  # fmt: skip
+REQUESTS: list[Any] = []
+BUILD: list[float] = []  # seconds to construct the backend (load + checkpoint hash) in each run
+IN_BACKEND: list[float] = []  # seconds inside each backend.generate call of a run
+
+
+def make_task(root: Path, frames: list[int]) -> Path:
+    raw = yaml.safe_load((ROOT / "tasks" / "niah.yaml").read_text())
+    raw["name"] = "bench_niah"
+    raw["dataset"]["args"].update(frame_counts=frames, depths=[0.0, 0.5, 1.0], needles=["code_word", "shape"])
+    raw["reports"] = []
+    path = root / "bench_niah.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def harness(
+    task: Path, out: Path, family: str, ckpt: Path, run_id: str, record: bool, prefetch: int = 4
+) -> tuple[float, int]:
+    """Runner wall time without the backend's construction, and the sample count."""
+    build = runner.build_backend
+
+    def build_and_record(name, args, cache_dir):  # noqa: ANN001, ANN202 - instrumentation
+        t0 = time.perf_counter()
+        b = build(name, args, cache_dir)
+        BUILD.append(time.perf_counter() - t0)
+        gen = b.generate
+
+        def rec(requests):  # noqa: ANN001, ANN202
+            if record:
+                REQUESTS.extend(requests)
+            t0 = time.perf_counter()
+            out = gen(requests)
+            IN_BACKEND.append(time.perf_counter() - t0)
+            return out
+
+        b.generate = rec
+        return b
+
+    runner.build_backend = build_and_record
+    BUILD.clear()
+    IN_BACKEND.clear()
+    try:
+        opts = runner.RunOptions(
+            tasks=[str(task)], backend=BACKEND[family], backend_args={"model_path": str(ckpt)},
+            output_dir=out, run_id=run_id, cache_dir=out / "cache", progress=False, prefetch=prefetch,
+        )  # fmt: skip
+        t0 = time.perf_counter()
+        res = runner.run(opts)
+        wall = time.perf_counter() - t0 - sum(BUILD)
+    finally:
+        runner.build_backend = build
+    errors = [r.error for r in res.samples if r.error]
+    assert not errors, errors
+    return wall, len(res.samples)
+
+
+def direct(b: Any) -> tuple[float, float]:
+    """The recorded requests answered by the processor steps + ``model.generate``; (total, generate) s."""
+    t0 = time.perf_counter()
+    gen_s = 0.0
+    with torch.inference_mode():
+        for r in REQUESTS:
+            mi = b.prepare_media(r.media[0])
+            inputs, _, _ = b.build_inputs(mi, r.prompt)
+            b.before_generate(mi)
+            torch.manual_seed(r.generation.seed)
+            t1 = time.perf_counter()
+            b.model.generate(**inputs, **gen_kwargs(r, b.eos, b.pad))
+            gen_s += time.perf_counter() - t1
+    return time.perf_counter() - t0, gen_s
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", default="8,16", help="NIAH frame counts (3 depths x 2 needles each)")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--families", default=",".join(BACKEND))
+    ap.add_argument("--prefetch", type=int, default=4, help="runner prefetch window (0: media made in line)")
+    args = ap.parse_args()
+    frames = [int(x) for x in args.frames.split(",")]
+    print(
+        f"torch threads {torch.get_num_threads()}; NIAH frames {frames}, 224x224, default resolution knobs, "
+        f"prefetch {args.prefetch}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        task = make_task(root, frames)
+        for fam in args.families.split(","):
+            ckpt = write_tiny(fam, root / "ck" / fam)
+            REQUESTS.clear()
+            harness(task, root / "out", fam, ckpt, f"{fam}-warm", record=True)  # warm-up + record requests
+            b = runner.build_backend(BACKEND[fam], {"model_path": str(ckpt)}, root / "cache")
+            direct(b)  # warm-up
+            hs, ds, gs, outs = [], [], [], []
+            for i in range(args.repeats):
+                w, n = harness(
+                    task, root / "out", fam, ckpt, f"{fam}-{i}", record=False, prefetch=args.prefetch
+                )
+                hs.append(w)
+                outs.append(w - sum(IN_BACKEND))
+                d, g = direct(b)
+                ds.append(d)
+                gs.append(g)
+            h, d, g, o = min(hs), min(ds), min(gs), min(outs)
+            print(
+                f"{fam:16s} {n} samples  harness {h / n * 1e3:7.1f} ms/sample  direct {d / n * 1e3:7.1f} "
+                f"ms/sample (of which generate {g / n * 1e3:7.1f})  overhead {100 * (h / d - 1):+5.1f}%  "
+                f"runner outside the backend {o / n * 1e3:6.1f} ms/sample ({100 * o / d:4.1f}% of direct)  "
+                f"(runs: harness {[round(x, 2) for x in hs]} s, direct {[round(x, 2) for x in ds]} s)"
+            )
+
+
+if __name__ == "__main__":
+    main()
