@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT
+from oryx_eval.commands.train_tiny import train_tiny_cmd
 from oryx_eval.errors import OryxEvalError, RunFailedError
 from oryx_eval.results import RunRecord, load_run
 from oryx_eval.runner import DEFAULT_CACHE, RunOptions, run
@@ -236,6 +237,9 @@ def show_cmd(
             group = ", ".join(f"{k}={v}" for k, v in (m.group or {}).items()) or "overall"
             t.add_row(m.task, m.compression, m.name, group, _fmt(m.value), str(m.n))
         console.print(t)
+
+
+app.command("train-tiny")(train_tiny_cmd)
 
 
 def main() -> None:

@@ -88,6 +88,8 @@ class OryxBackend:
         }  # fmt: skip
         self._identity = checkpoint_identity(path)
         self._random = random_weights
+        self.note: str | None = None  # recorded in describe() and printed with the run's notes
+        self.training: dict[str, Any] | None = None  # how a trained tiny checkpoint was built
 
     def describe(self) -> dict[str, Any]:
         """Arguments, checkpoint identity and whether the weights are random."""
@@ -102,6 +104,10 @@ class OryxBackend:
                 "random-weight tiny Oryx: a pipeline check, NOT Oryx's accuracy; its outputs are mostly "
                 "unparsable (see 'unparsed'), so its accuracy sits at or below chance"
             )
+        elif self.note:
+            out["note"] = self.note
+        if self.training is not None:
+            out["training"] = self.training
         return out
 
     def resolve_compression(self, setting: str, media: LoadedMedia | None) -> int:
@@ -199,14 +205,42 @@ def oryx_backend(model_path: str | None = None, **kwargs: Any) -> OryxBackend:
     return OryxBackend(model_path=model_path, **kwargs)
 
 
+TINY_ASSET = Path(__file__).resolve().parents[1] / "assets" / "oryx-tiny-niah"
+"""The shipped trained tiny checkpoint (official layout + train_record.json)."""
+
+
 @BACKENDS.register("oryx-tiny")
-def oryx_tiny_backend(cache_dir: str, seed: int = 0, **kwargs: Any) -> OryxBackend:
+def oryx_tiny_backend(cache_dir: str, model_path: str | None = None, **kwargs: Any) -> OryxBackend:
+    """The tiny Oryx trained on synthetic needles (`oryx-eval train-tiny`), shipped in the package.
+
+    `model_path` points at another `train-tiny` output. The video resize defaults are the ones the
+    checkpoint was trained at (its `train_record.json`); explicit arguments override them.
+    """
+    _check_kwargs(kwargs)
+    path = Path(model_path) if model_path is not None else TINY_ASSET
+    record_file = path / "train_record.json"
+    if not record_file.is_file():
+        raise BackendError(
+            f"oryx-tiny: {record_file} not found; train one with `oryx-eval train-tiny --out DIR` and pass "
+            "--model-path DIR (or use --model oryx-tiny-random for the random-weight pipeline check)"
+        )
+    record = json.loads(record_file.read_text())
+    args = {**record["backend_defaults"], **kwargs}
+    b = OryxBackend(model_path=str(path), **args)
+    b.name = "oryx-tiny"
+    b.note = record["note"]
+    b.training = {"command": record["command"], "seed": record["config"]["seed"]}
+    return b
+
+
+@BACKENDS.register("oryx-tiny-random")
+def oryx_tiny_random_backend(cache_dir: str, seed: int = 0, **kwargs: Any) -> OryxBackend:
     """A seeded random-weight tiny Oryx written in the official layout and loaded by the real loader."""
     import model as oryx
 
     _check_kwargs(kwargs)
     path = oryx.tiny_checkpoint(Path(cache_dir) / "checkpoints", seed=seed)
     b = OryxBackend(model_path=str(path), random_weights=True, **kwargs)
-    b.name = "oryx-tiny"
+    b.name = "oryx-tiny-random"
     b._args["seed"] = seed
     return b
