@@ -205,35 +205,35 @@ def oryx_backend(model_path: str | None = None, **kwargs: Any) -> OryxBackend:
     return OryxBackend(model_path=model_path, **kwargs)
 
 
-TINY_ASSET = Path(__file__).resolve().parents[1] / "assets" / "oryx-tiny-niah"
-"""The shipped trained tiny checkpoint (official layout + train_record.json)."""
+@BACKENDS.register("oryx-tiny-trained")
+def oryx_tiny_trained_backend(cache_dir: str, model_path: str | None = None, **kwargs: Any) -> OryxBackend:
+    """A tiny Oryx trained on synthetic needles by `oryx-eval train-tiny --out DIR` (`--model-path DIR`).
 
-
-@BACKENDS.register("oryx-tiny")
-def oryx_tiny_backend(cache_dir: str, model_path: str | None = None, **kwargs: Any) -> OryxBackend:
-    """The tiny Oryx trained on synthetic needles (`oryx-eval train-tiny`), shipped in the package.
-
-    `model_path` points at another `train-tiny` output. The video resize defaults are the ones the
-    checkpoint was trained at (its `train_record.json`); explicit arguments override them.
+    The video resize defaults are the ones the checkpoint was trained at (its `train_record.json`);
+    explicit arguments override them.
     """
     _check_kwargs(kwargs)
-    path = Path(model_path) if model_path is not None else TINY_ASSET
+    if model_path is None:
+        raise BackendError(
+            "backend 'oryx-tiny-trained' needs --model-path DIR (an `oryx-eval train-tiny` output)"
+        )
+    path = Path(model_path)
     record_file = path / "train_record.json"
     if not record_file.is_file():
         raise BackendError(
-            f"oryx-tiny: {record_file} not found; train one with `oryx-eval train-tiny --out DIR` and pass "
-            "--model-path DIR (or use --model oryx-tiny-random for the random-weight pipeline check)"
+            f"oryx-tiny-trained: {record_file} not found; --model-path must be an "
+            "`oryx-eval train-tiny --out` "
+            "directory"
         )
     record = json.loads(record_file.read_text())
     args = {**record["backend_defaults"], **kwargs}
     b = OryxBackend(model_path=str(path), **args)
-    b.name = "oryx-tiny"
+    b.name = "oryx-tiny-trained"
     b.note = record["note"]
     b.training = {"command": record["command"], "seed": record["config"]["seed"]}
     return b
 
 
-@BACKENDS.register("oryx-tiny-random")
 def oryx_tiny_random_backend(cache_dir: str, seed: int = 0, **kwargs: Any) -> OryxBackend:
     """A seeded random-weight tiny Oryx written in the official layout and loaded by the real loader."""
     import model as oryx
@@ -241,6 +241,21 @@ def oryx_tiny_random_backend(cache_dir: str, seed: int = 0, **kwargs: Any) -> Or
     _check_kwargs(kwargs)
     path = oryx.tiny_checkpoint(Path(cache_dir) / "checkpoints", seed=seed)
     b = OryxBackend(model_path=str(path), random_weights=True, **kwargs)
-    b.name = "oryx-tiny-random"
     b._args["seed"] = seed
+    return b
+
+
+@BACKENDS.register("oryx-tiny")
+def oryx_tiny_backend(cache_dir: str, seed: int = 0, **kwargs: Any) -> OryxBackend:
+    """The random-weight tiny Oryx (pipeline check); the same as `oryx-tiny-random`."""
+    b = oryx_tiny_random_backend(cache_dir, seed, **kwargs)
+    b.name = "oryx-tiny"
+    return b
+
+
+@BACKENDS.register("oryx-tiny-random")
+def oryx_tiny_random(cache_dir: str, seed: int = 0, **kwargs: Any) -> OryxBackend:
+    """The random-weight tiny Oryx under its explicit name."""
+    b = oryx_tiny_random_backend(cache_dir, seed, **kwargs)
+    b.name = "oryx-tiny-random"
     return b

@@ -21,9 +21,16 @@ from PIL import Image
 from torch import Tensor
 
 from model.preprocess import VideoResize, preprocess_video, video_frame_size
-from model.prompt import build_prompt, tokenize_with_image
+from model.prompt import IMAGE_TOKEN_INDEX, build_prompt, tokenize_with_image
 from oryx_eval.benchmarks.niah.haystack import haystack_frame
-from oryx_eval.benchmarks.niah.needles import NEEDLE_KINDS, Item, NeedleSpec, make_needle, render_needle
+from oryx_eval.benchmarks.niah.needles import (
+    LETTERS,
+    NEEDLE_KINDS,
+    Item,
+    NeedleSpec,
+    make_needle,
+    render_needle,
+)
 from oryx_eval.benchmarks.niah.task import needle_positions
 from oryx_eval.errors import OryxEvalError
 from oryx_eval.prompting import render_prompt
@@ -65,6 +72,16 @@ class Example:
     num_frames: int
     depth: float
     compression: int
+    aux_index: int  # prompt position (the newline before "A.") where the auxiliary target is predicted
+    aux_target: int  # first non-space token of the correct option's text (e.g. " red", "2", "H")
+
+
+def rotated(spec: NeedleSpec, k: int) -> NeedleSpec:
+    """`spec` with its options cycled left by `k` places and the answer letter following its option."""
+    k %= len(spec.options)
+    options = spec.options[k:] + spec.options[:k]
+    true = spec.options[LETTERS.index(spec.answer)]
+    return NeedleSpec(spec.kind, spec.items, spec.question, options, LETTERS[options.index(true)])
 
 
 @dataclass
@@ -123,10 +140,19 @@ class NiahSource:
         return np.stack(out)
 
     def example(
-        self, seed: int, num_frames: int, depth: float, kind: str, needle_id: int, compression: int
+        self,
+        seed: int,
+        num_frames: int,
+        depth: float,
+        kind: str,
+        needle_id: int,
+        compression: int,
+        rotate: int = 0,
     ) -> Example:
-        """The example of one NIAH cell at one compression."""
-        spec = make_needle(kind, seed, needle_id)
+        """The example of one NIAH cell at one compression; `rotate` cycles the options (and the answer
+        letter) by that many places: the generator's options are a uniform random permutation, so every
+        rotation is as likely a prompt as the original."""
+        spec = rotated(make_needle(kind, seed, needle_id), rotate)
         size = video_frame_size(*self.frame_size, self.video_spec, compression)
         frames = preprocess_video(
             self.cell_frames(seed, num_frames, depth, spec, size), self.video_spec, compression
@@ -143,7 +169,26 @@ class NiahSource:
         ids = tokenize_with_image(build_prompt(text, True), self.tokenizer)
         im_end = self.tokenizer.convert_tokens_to_ids("<|im_end|>")
         answer = list(self.tokenizer(spec.answer).input_ids) + [int(im_end)]
-        return Example(frames, ids, answer, spec.answer, kind, num_frames, depth, compression)
+        aux_index, aux_target = self._aux(ids, spec)
+        return Example(
+            frames, ids, answer, spec.answer, kind, num_frames, depth, compression, aux_index, aux_target
+        )
+
+    def _aux(self, ids: list[int], spec: NeedleSpec) -> tuple[int, int]:
+        """(position of the newline before option A, first non-space token of the correct option)."""
+        dot = self.tokenizer(".").input_ids
+
+        def start(letter: str) -> int:
+            lid = self.tokenizer(letter).input_ids
+            for j in range(ids.index(IMAGE_TOKEN_INDEX) + 1, len(ids) - 1):
+                if [ids[j]] == lid and [ids[j + 1]] == dot:
+                    return j
+            raise ValueError(f"option {letter!r} not found as separate tokens in the prompt")
+
+        k = start(spec.answer) + 2
+        while not self.tokenizer.decode([ids[k]]).strip():
+            k += 1
+        return start("A") - 1, ids[k]
 
 
 @dataclass(frozen=True)
@@ -154,6 +199,7 @@ class DrawSpec:
     frame_counts: tuple[int, ...]  # haystack lengths N, drawn uniformly per step
     kinds: tuple[str, ...] = NEEDLE_KINDS
     ratios: tuple[int, ...] = RATIOS  # compression, drawn uniformly per step
+    rotations: int = 4  # option rotations per needle in a batch (1 = the generator's order only)
 
     def __post_init__(self) -> None:
         bad = [k for k in self.kinds if k not in NEEDLE_KINDS]
@@ -168,16 +214,22 @@ class DrawSpec:
 def draw_batch(
     source: NiahSource, draw: DrawSpec, rng: np.random.Generator, batch: int
 ) -> tuple[list[Example], int]:
-    """One step's examples: one frame count and one compression for the batch, kinds/depths/needles vary."""
+    """One step's examples: one frame count and one compression for the batch, kinds/depths/needles vary.
+
+    Each needle appears `draw.rotations` times with its options cycled (a different answer letter each
+    time), so the batch only rewards reading the options, never a letter prior.
+    """
     n = int(rng.choice(draw.frame_counts))
     ratio = int(rng.choice(draw.ratios))
-    out = []
-    for _ in range(batch):
+    out: list[Example] = []
+    while len(out) < batch:
         kind = str(rng.choice(draw.kinds))
         seed = int(rng.choice(draw.seeds))
         depth = float(rng.integers(0, 101)) / 100
         nid = int(rng.integers(0, 2**62))
-        out.append(source.example(seed, n, depth, kind, nid, ratio))
+        first = int(rng.integers(0, 4))
+        for r in range(min(draw.rotations, batch - len(out))):
+            out.append(source.example(seed, n, depth, kind, nid, ratio, rotate=first + r))
     return out, ratio
 
 

@@ -51,11 +51,10 @@ def lr_at(step: int, total: int, opt: OptimConfig) -> float:
     return opt.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
-def batch_logits(model: OryxModel, examples: Sequence[Example], compression: int) -> Tensor:
-    """Logits `(B, A, V)` at the A answer positions of each example (teacher forcing), V = tokenizer length.
-
-    All examples must have the same number of answer tokens.
-    """
+def batch_logits(model: OryxModel, examples: Sequence[Example], compression: int) -> tuple[Tensor, Tensor]:
+    """Logits `(B, A, V)` at the A answer positions of each example (teacher forcing), V = tokenizer length,
+    and `(B, V)` at each example's auxiliary position. All examples must have the same number of answer
+    tokens."""
     feats, grid = model.vision_tower.forward_frames(stack_frames(examples), model.frame_chunk_size)
     emb = model.llm.get_input_embeddings()
     seqs, ans_pos = [], []
@@ -70,7 +69,9 @@ def batch_logits(model: OryxModel, examples: Sequence[Example], compression: int
         parts = [emb(torch.tensor(ids[:a])), visual, emb(torch.tensor(after))]
         seq = torch.cat(parts, dim=0)  # (L, D)
         n_ans = len(ex.answer_ids)
-        ans_pos.append(list(range(seq.shape[0] - n_ans, seq.shape[0])))
+        # prompt token j > a sits at j + Lv - 1 in the spliced sequence
+        aux = ex.aux_index + visual.shape[0] - 1
+        ans_pos.append([aux, *range(seq.shape[0] - n_ans, seq.shape[0])])
         seqs.append(seq)
     longest = max(s.shape[0] for s in seqs)
     d = seqs[0].shape[1]
@@ -83,14 +84,20 @@ def batch_logits(model: OryxModel, examples: Sequence[Example], compression: int
     hidden = model.llm.model(inputs_embeds=x, attention_mask=mask, position_ids=pos).last_hidden_state
     idx = torch.tensor(ans_pos)  # (B, A)
     picked = hidden[torch.arange(len(seqs))[:, None], idx]  # (B, A, D)
-    return model.llm.lm_head(picked)[..., : model.vocab_limit]  # (B, A, V)
+    logits = model.llm.lm_head(picked)[..., : model.vocab_limit]  # (B, 1 + A, V)
+    return logits[:, 1:], logits[:, 0]
 
 
-def batch_loss(model: OryxModel, examples: Sequence[Example], compression: int) -> tuple[Tensor, float]:
-    """Mean cross-entropy over the answer tokens, and the first-token accuracy."""
-    logits = batch_logits(model, examples, compression)  # (B, A, V)
+def batch_loss(
+    model: OryxModel, examples: Sequence[Example], compression: int, aux_weight: float = 0.0
+) -> tuple[Tensor, float]:
+    """Mean cross-entropy over the answer tokens (+ `aux_weight` x the auxiliary content-token loss), and
+    the first-token accuracy."""
+    logits, aux = batch_logits(model, examples, compression)  # (B, A, V), (B, V)
     target = torch.tensor([ex.answer_ids for ex in examples])  # (B, A)
     loss = F.cross_entropy(logits.flatten(0, 1), target.flatten())
+    if aux_weight:
+        loss = loss + aux_weight * F.cross_entropy(aux, torch.tensor([ex.aux_target for ex in examples]))
     acc = float((logits[:, 0].argmax(-1) == target[:, 0]).float().mean())
     return loss, acc
 
@@ -103,7 +110,7 @@ def accuracy(model: OryxModel, examples: Sequence[Example], batch: int = 8) -> d
     hits: dict[str, list[float]] = {}
     for i in range(0, len(examples), batch):
         chunk = list(examples[i : i + batch])
-        logits = batch_logits(model, chunk, chunk[0].compression)
+        logits, _ = batch_logits(model, chunk, chunk[0].compression)
         for ex, pred in zip(chunk, logits[:, 0].argmax(-1).tolist(), strict=True):
             hits.setdefault(ex.kind, []).append(float(pred == ex.answer_ids[0]))
     model.train(was)
@@ -119,6 +126,7 @@ class Trainer:
     model: OryxModel
     total_steps: int
     opt: OptimConfig = field(default_factory=OptimConfig)
+    aux_weight: float = 0.0
 
     def __post_init__(self) -> None:
         params = [p for p in self.model.parameters() if p.requires_grad]
@@ -137,7 +145,7 @@ class Trainer:
     def step(self, examples: Sequence[Example], compression: int) -> StepLog:
         for g in self.optim.param_groups:
             g["lr"] = lr_at(self.step_no, self.total_steps, self.opt)
-        loss, acc = batch_loss(self.model, examples, compression)
+        loss, acc = batch_loss(self.model, examples, compression, self.aux_weight)
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.opt.grad_clip)

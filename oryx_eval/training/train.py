@@ -40,6 +40,10 @@ class TrainConfig:
     frame_counts: tuple[int, ...] = (1, 2, 4, 8, 16)  # training haystack lengths N
     kinds: tuple[str, ...] = NEEDLE_KINDS
     ratios: tuple[int, ...] = (1, 4, 16)
+    rotations: int = 4  # option rotations per needle in a batch
+    # weight of the auxiliary loss: the correct option's first content token (" red", "2", ...) predicted
+    # at the newline before the options, a position never generated from at evaluation
+    aux_weight: float = 1.0
     haystack_seeds: tuple[int, ...] = tuple(range(1000, 1016))  # disjoint from the task seeds
     val_seed: int = 999
     val_frames: int = 8
@@ -93,10 +97,10 @@ def train_tiny(
     model, cfg_dict = initial_model(cfg.seed, cfg.dims, task.prompt.template)
     vspec = video_spec(cfg.video)
     source = NiahSource(model.tokenizer, task.prompt, frame_size, vspec)  # type: ignore[arg-type]
-    draw = DrawSpec(cfg.haystack_seeds, cfg.frame_counts, cfg.kinds, cfg.ratios)
+    draw = DrawSpec(cfg.haystack_seeds, cfg.frame_counts, cfg.kinds, cfg.ratios, cfg.rotations)
     val = validation_set(source, cfg.val_seed, cfg.val_frames, cfg.val_per_kind, 1, cfg.kinds)
     rng = np.random.default_rng(cfg.seed)
-    trainer = Trainer(model, cfg.steps, cfg.opt)
+    trainer = Trainer(model, cfg.steps, cfg.opt, cfg.aux_weight)
     losses: list[float] = []
     vals: list[dict[str, Any]] = []
     t0 = time.perf_counter()

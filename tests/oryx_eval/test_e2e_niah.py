@@ -37,7 +37,7 @@ def _opts(task: Path, tmp: Path, backend: str, **kw) -> RunOptions:
 
 @pytest.mark.parametrize("mode", ["frames", "video"])
 def test_oracle_scores_100_through_the_runner(tmp_path: Path, mode: str) -> None:
-    task = _small_niah(tmp_path, mode, "niah_small")
+    task = _small_niah(tmp_path, mode, "niah_small", marker=True)  # the oracle reads the marker
     res = run(_opts(task, tmp_path, "test-oracle", compressions=["4", "16"]))
     assert len(res.samples) == 2 * 3 * 4 * 2 and all(r.error is None for r in res.samples)
     assert all(r.score == 1.0 for r in res.samples)

@@ -10,7 +10,7 @@ from oryx_eval.benchmarks.niah.needles import NEEDLE_KINDS, make_needle
 from oryx_eval.benchmarks.niah.task import iter_frames
 from oryx_eval.errors import OryxEvalError
 from oryx_eval.schema import TASKS_DIR, load_task
-from oryx_eval.training.data import NiahSource, check_disjoint, task_seeds
+from oryx_eval.training.data import NiahSource, check_disjoint, rotated, task_seeds
 from oryx_eval.training.model_setup import video_spec
 from oryx_eval.training.train import TrainConfig
 
@@ -50,3 +50,22 @@ def test_training_seeds_are_disjoint_from_every_task_seed() -> None:
     assert not set(cfg.haystack_seeds) & task_seeds() and cfg.val_seed not in task_seeds()
     with pytest.raises(OryxEvalError, match=r"seeds \[0\]"):
         check_disjoint([0, 1000], "train-tiny")
+
+
+@pytest.mark.parametrize("kind", NEEDLE_KINDS)
+def test_rotations_keep_the_answer_and_the_aux_target_is_its_content(
+    source: NiahSource, tiny_tokenizer, kind: str
+) -> None:
+    spec = make_needle(kind, 1002, 9)
+    true = spec.options["ABCD".index(spec.answer)]
+    letters = set()
+    for r in range(4):
+        ex = source.example(1002, 2, 0.0, kind, 9, compression=4, rotate=r)
+        rot = rotated(spec, r)
+        assert rot.options["ABCD".index(rot.answer)] == true and ex.target == rot.answer
+        letters.add(ex.target)
+        assert tiny_tokenizer.decode([ex.prompt_ids[ex.aux_index]]) == "\n"
+        assert tiny_tokenizer.decode([ex.prompt_ids[ex.aux_index + 1]]) == "A"
+        first = tiny_tokenizer.decode([ex.aux_target]).strip()
+        assert first and true.replace(" ", "").startswith(first), (true, first)
+    assert letters == set("ABCD")  # four rotations: every letter once
