@@ -21,7 +21,7 @@ from oryx_eval.errors import OryxEvalError
 
 # defaults of oryx_eval.training.train.TrainConfig, repeated so `oryx-eval --help` does not import torch
 # (tests/oryx_eval/commands/test_train_tiny_cmd.py checks they agree)
-DEFAULTS = {"seed": 0, "steps": 600, "batch": 8, "frame_counts": "1,2,4,8,16", "lr": 3e-3, "threads": 1}
+DEFAULTS = {"seed": 0, "steps": 1500, "batch": 8, "frame_counts": "1,2,4,8", "lr": 2e-3, "threads": 1}
 
 err = Console(stderr=True)
 

@@ -35,9 +35,9 @@ class TrainConfig:
     """Every knob of a tiny-Oryx training run (recorded in `train_record.json`)."""
 
     seed: int = 0  # model init, data order and needle draws
-    steps: int = 600
+    steps: int = 1500
     batch: int = 8
-    frame_counts: tuple[int, ...] = (1, 2, 4, 8, 16)  # training haystack lengths N
+    frame_counts: tuple[int, ...] = (1, 2, 4, 8)  # training haystack lengths N
     kinds: tuple[str, ...] = NEEDLE_KINDS
     ratios: tuple[int, ...] = (1, 4, 16)
     rotations: int = 4  # option rotations per needle in a batch

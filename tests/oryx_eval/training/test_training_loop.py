@@ -14,7 +14,7 @@ from oryx_eval.training.model_setup import TinyDims, initial_model, video_spec
 # losses of the first 3 steps for seed 0 (batch 2 = one needle in 2 option rotations, N = 2, no aux loss),
 # ratios drawn from {1, 4, 16}, torch 2.13 CPU,
 # 1 thread; recorded once from this code. Another CPU/BLAS may differ in the last digits, hence the tolerance.
-RECORDED = [6.23970, 6.12769, 5.57860]
+RECORDED = [6.23970, 6.17593, 5.69646]
 
 
 def _losses(seed: int, steps: int = 3) -> list[float]:
