@@ -27,6 +27,7 @@ from oryx_eval.commands.leaderboard import leaderboard_cmd
 from oryx_eval.commands.lmms_import import import_lmms_cmd
 from oryx_eval.commands.serve import serve_cmd
 from oryx_eval.commands.sweep import sweep_cmd
+from oryx_eval.commands.train_tiny import train_tiny_cmd
 from oryx_eval.commands.view import view_cmd
 from oryx_eval.errors import OryxEvalError, RunFailedError
 from oryx_eval.failures import DEFAULT_MAX_CONSECUTIVE, DEFAULT_MAX_FAILURES
@@ -375,6 +376,7 @@ app.command("import-lmms")(import_lmms_cmd)
 app.command("sweep")(sweep_cmd)
 app.command("leaderboard")(leaderboard_cmd)
 app.command("view")(view_cmd)
+app.command("train-tiny")(train_tiny_cmd)
 
 
 def main() -> None:

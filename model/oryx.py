@@ -133,8 +133,7 @@ class OryxModel(nn.Module):
             t1 = self._sync()
             feats, grid = self.vision_tower.forward_frames(frames, self.frame_chunk_size)  # (T, h*w, C)
             t2 = self._sync()
-            comp, cgrid = self.vision_resampler(feats, grid, compression)  # (T, h'*w', C)
-            embeds = self.mm_projector.layout_video(self.mm_projector(comp), cgrid)  # (L, D)
+            embeds = self.project_video(feats, grid, compression)  # (L, D)
             ratio, raw = compression, int(feats.shape[0] * feats.shape[1])
         else:
             raise TypeError(f"media must be ImageMedia or VideoMedia, got {type(media).__name__}")
@@ -142,6 +141,14 @@ class OryxModel(nn.Module):
         t3 = self._sync()
         timings = StageTimings(preprocess=t1 - t0, vision=t2 - t1, compress=t3 - t2)
         return VisualSequence(embeds, raw, int(embeds.shape[0]), timings, ratio)
+
+    def project_video(self, feats: Tensor, grid: tuple[int, int], compression: int) -> Tensor:
+        """ViT frame features `(T, h*w, C)` -> compressed, projected, laid-out video sequence `(L, D)`.
+
+        Differentiable (no inference mode): `encode` and the tiny model's training share this path.
+        """
+        comp, cgrid = self.vision_resampler(feats, grid, compression)  # (T, h'*w', C)
+        return self.mm_projector.layout_video(self.mm_projector(comp), cgrid)  # (L, D)
 
     def _splice(
         self, ids: list[int], visual: VisualSequence | None, start: int = 0, stop: int | None = None

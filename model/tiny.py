@@ -12,22 +12,21 @@ declared through the optional config key `oryx_vision_config` and `oryx_compress
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from safetensors.torch import save_file
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
 from model.config import OryxConfig
 from model.llm import build_llm
+from model.writer import SPECIALS, write_official
 
 TINY_VERSION = 1  # bump whenever the written bytes change (keys the tiny_checkpoint cache)
-SPECIALS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
 QWEN_PRETOKENIZE = (
     r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+"""
     r"""|\s+(?!\S)|\s+"""
@@ -64,10 +63,12 @@ Numbers like 0 1 2 3 4 5 6 7 8 9 10 100 2024 and symbols like ( ) [ ] { } : ; , 
 """
 
 
-def train_tokenizer(vocab_size: int = BPE_VOCAB) -> Tokenizer:
+def train_tokenizer(vocab_size: int = BPE_VOCAB, extra_corpus: Sequence[str] = ()) -> Tokenizer:
     """Byte-level BPE with Qwen2's normaliser/pre-tokeniser, trained on the built-in corpus.
 
-    The Qwen specials are appended after the learned vocabulary (as in Qwen2, where they follow the BPE ids).
+    `extra_corpus` lines are added to the corpus (the trained tiny model adds its task's vocabulary, so that
+    its words are whole tokens as in a real LLM's vocabulary). The Qwen specials are appended after the
+    learned vocabulary (as in Qwen2, where they follow the BPE ids).
     """
     tok = Tokenizer(models.BPE(unk_token=None, fuse_unk=False, byte_fallback=False))
     tok.normalizer = normalizers.NFC()
@@ -84,15 +85,25 @@ def train_tokenizer(vocab_size: int = BPE_VOCAB) -> Tokenizer:
         show_progress=False,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
-    tok.train_from_iterator(_CORPUS.splitlines() * 4, trainer=trainer)
+    tok.train_from_iterator(_CORPUS.splitlines() * 4 + list(extra_corpus), trainer=trainer)
     tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in SPECIALS])
     return tok
 
 
 def tiny_config_dict(
-    vocab_size: int, special_ids: dict[str, int], llm_kind: Literal["qwen2", "llama"]
+    vocab_size: int,
+    special_ids: dict[str, int],
+    llm_kind: Literal["qwen2", "llama"],
+    llm_dims: dict[str, Any] | None = None,
+    vision: dict[str, Any] | None = None,
+    compressor_mid: int = TINY_COMPRESSOR_MID,
 ) -> dict:
-    """config.json of the tiny model (official key set, tiny dims)."""
+    """config.json of the tiny model (official key set, tiny dims).
+
+    `llm_dims` overrides LLM keys (hidden_size, num_hidden_layers, ...), `vision` the ViT dims
+    (`TINY_VISION` keys); the defaults are the random pipeline-test checkpoint's.
+    """
+    vis = TINY_VISION | dict(vision or {})
     common: dict[str, Any] = {
         "vocab_size": vocab_size,
         "hidden_size": 64,
@@ -111,13 +122,13 @@ def tiny_config_dict(
         "rope_scaling": None,
         "torch_dtype": "bfloat16",
         "transformers_version": "4.39.2",
-    }
+    } | dict(llm_dims or {})
     if llm_kind == "qwen2":
         head = {"architectures": ["OryxQwenForCausalLM"], "model_type": "oryx_qwen", "rope_theta": 1000000.0}
         head |= {
             "sliding_window": None,
             "use_sliding_window": False,
-            "max_window_layers": 2,
+            "max_window_layers": common["num_hidden_layers"],
             "attention_dropout": 0.0,
         }
     elif llm_kind == "llama":
@@ -130,7 +141,7 @@ def tiny_config_dict(
     else:
         raise ValueError(f"llm_kind must be 'qwen2' or 'llama', got {llm_kind!r}")
     mm = {
-        "mm_hidden_size": TINY_VISION["width"],
+        "mm_hidden_size": vis["width"],
         "mm_projector_type": "simple_mlp_twoview",
         "mm_resampler_type": "dynamic_compressor",
         "mm_vision_select_layer": -1,
@@ -146,8 +157,8 @@ def tiny_config_dict(
         "tune_mm_mlp_adapter": False,
         "unfreeze_mm_vision_tower": False,
         "use_mm_proj": True,
-        "oryx_vision_config": dict(TINY_VISION),
-        "oryx_compressor_mid": TINY_COMPRESSOR_MID,
+        "oryx_vision_config": vis,
+        "oryx_compressor_mid": compressor_mid,
     }
     return head | common | mm
 
@@ -227,49 +238,6 @@ def _init(name: str, shape: tuple[int, ...], gen: torch.Generator) -> torch.Tens
     return x * (sharp * fan_in**-0.5)  # sharper LLM attention: outputs vary with the question
 
 
-def _write_tokenizer(out: Path, tok: Tokenizer, max_len: int) -> dict[str, int]:
-    ids = {s: tok.token_to_id(s) for s in SPECIALS}
-    tok.save(str(out / "tokenizer.json"))
-    vocab = tok.get_vocab(with_added_tokens=False)
-    (out / "vocab.json").write_text(
-        json.dumps(dict(sorted(vocab.items(), key=lambda kv: kv[1])), ensure_ascii=False)
-    )
-    merges = json.loads(tok.to_str())["model"]["merges"]
-    lines = ["#version: 0.2"] + [" ".join(m) if isinstance(m, list) else m for m in merges]
-    (out / "merges.txt").write_text("\n".join(lines) + "\n")
-    (out / "added_tokens.json").write_text(json.dumps(ids, indent=2))
-    special_map = {"additional_special_tokens": ["<|im_start|>", "<|im_end|>"], "eos_token": "<|im_end|>"}
-    special_map["pad_token"] = "<|endoftext|>"
-    (out / "special_tokens_map.json").write_text(json.dumps(special_map, indent=2))
-    added = {
-        str(i): {
-            "content": s,
-            "lstrip": False,
-            "normalized": False,
-            "rstrip": False,
-            "single_word": False,
-            "special": True,
-        }
-        for s, i in ids.items()
-    }
-    tok_cfg = {
-        "add_prefix_space": False,
-        "added_tokens_decoder": added,
-        "additional_special_tokens": ["<|im_start|>", "<|im_end|>"],
-        "bos_token": None,
-        "clean_up_tokenization_spaces": False,
-        "eos_token": "<|im_end|>",
-        "errors": "replace",
-        "model_max_length": max_len,
-        "pad_token": "<|endoftext|>",
-        "split_special_tokens": False,
-        "tokenizer_class": "Qwen2Tokenizer",
-        "unk_token": None,
-    }
-    (out / "tokenizer_config.json").write_text(json.dumps(tok_cfg, indent=2))
-    return ids
-
-
 def write_tiny_checkpoint(
     out_dir: str | os.PathLike[str],
     seed: int = 0,
@@ -299,33 +267,12 @@ def write_tiny_checkpoint(
     vocab_size = -(-n_tok // 64) * 64  # padded like Qwen's 152064 > 151646 (unused rows)
     cfg_dict = tiny_config_dict(vocab_size, ids, llm_kind)  # type: ignore[arg-type]
     cfg = OryxConfig.from_hf_dict(cfg_dict)
-    _write_tokenizer(out, tok, int(cfg_dict["tokenizer_model_max_length"]))
-    (out / "config.json").write_text(json.dumps(cfg_dict, indent=2))
-    gen_cfg = {"bos_token_id": ids["<|endoftext|>"], "eos_token_id": ids["<|im_end|>"], "do_sample": False}
-    gen_cfg |= generation_config or {}
-    (out / "generation_config.json").write_text(json.dumps(gen_cfg, indent=2))
-
     gen = torch.Generator().manual_seed(seed)
     vit = {k: _init(k, s, gen).to(torch.bfloat16) for k, s in vit_key_shapes(cfg, extras=True).items()}
-    torch.save(vit, out / "oryx_vit.pth")
     llm = {k: _init(k, s, gen).to(torch.bfloat16) for k, s in llm_key_shapes(cfg).items()}
     mm = {k: _init(k, s, gen).to(torch.bfloat16) for k, s in mm_key_shapes(cfg).items()}
-    tower = {
-        f"model.vision_tower.vision_tower.{k}": t for k, t in vit.items() if k in vit_key_shapes(cfg, False)
-    }
-    llm_keys = list(llm)
-    half = len(llm_keys) // 2
-    shards = [{k: llm[k] for k in llm_keys[:half]}, {k: llm[k] for k in llm_keys[half:]} | mm | tower]
-    weight_map: dict[str, str] = {}
-    total = 0
-    for i, shard in enumerate(shards, start=1):
-        name = f"model-{i:05d}-of-{len(shards):05d}.safetensors"
-        save_file(shard, str(out / name), metadata={"format": "pt"})
-        for k, t in shard.items():
-            weight_map[k] = name
-            total += t.numel() * t.element_size()
-    index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}
-    (out / "model.safetensors.index.json").write_text(json.dumps(index, indent=2))
+    tower_keys = set(vit_key_shapes(cfg, False))
+    write_official(out, cfg_dict, tok, vit, llm, mm, tower_keys, generation_config=generation_config)
     return out
 
 

@@ -30,6 +30,7 @@ BUILTIN_MODULES = (
     "oryx_eval.benchmarks.scanqa.scoring",
     "oryx_eval.benchmarks.scanqa.report",
     "oryx_eval.backends.oryx",
+    "oryx_eval.backends.oryx_tiny",
     "oryx_eval.backends.testing",
     "oryx_eval.backends.openai_chat",
     "oryx_eval.backends.qwen2_vl",

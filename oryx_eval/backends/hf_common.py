@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oryx_eval.backends.oryx import checkpoint_identity
+from oryx_eval.backends.checkpoint import checkpoint_identity
 from oryx_eval.errors import BackendError
 from oryx_eval.records import Generation, Latency, LoadedMedia, Request, TokenCounts
 

@@ -16,7 +16,6 @@ than the model's max_length (``overflow``), more than one media item or a bad `<
 
 from __future__ import annotations
 
-import inspect
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -100,6 +99,8 @@ class OryxBackend:
         gd = self.model.generation_defaults
         self._ckpt_gen = gd.defaults() if gd is not None else None
         self._ckpt_gen_file = (gd.path, dict(gd.values)) if gd is not None else (None, None)
+        self.note: str | None = None  # recorded in describe() and printed with the run's notes
+        self.training: dict[str, Any] | None = None  # how a trained tiny checkpoint was built
 
     def describe(self) -> dict[str, Any]:
         """Arguments, checkpoint identity, decoding resolution and whether the weights are random."""
@@ -123,6 +124,10 @@ class OryxBackend:
                 "random-weight tiny Oryx: a pipeline check, NOT Oryx's accuracy; its outputs are mostly "
                 "unparsable (see 'unparsed'), so its accuracy sits at or below chance"
             )
+        elif self.note:
+            out["note"] = self.note
+        if self.training is not None:
+            out["training"] = self.training
         return out
 
     def resolve_compression(self, setting: str, media: LoadedMedia | None) -> int:
@@ -255,26 +260,3 @@ def oryx_backend(model_path: str | None = None, **kwargs: Any) -> OryxBackend:
 
 
 declare_params(oryx_backend, OryxBackend, drop=("model_path", "random_weights"), lead=(MODEL_PATH,))
-
-
-@BACKENDS.register("oryx-tiny")
-def oryx_tiny_backend(cache_dir: str, seed: int = 0, **kwargs: Any) -> OryxBackend:
-    """A seeded random-weight tiny Oryx written in the official layout and loaded by the real loader."""
-    import model as oryx
-
-    path = oryx.tiny_checkpoint(Path(cache_dir) / "checkpoints", seed=seed)
-    b = OryxBackend(model_path=str(path), random_weights=True, cache_dir=cache_dir, **kwargs)
-    b.name = "oryx-tiny"
-    b._args["seed"] = seed
-    return b
-
-
-declare_params(
-    oryx_tiny_backend,
-    OryxBackend,
-    drop=("model_path", "random_weights", "cache_dir"),
-    lead=(
-        inspect.Parameter("cache_dir", inspect.Parameter.KEYWORD_ONLY, annotation=str),
-        inspect.Parameter("seed", inspect.Parameter.KEYWORD_ONLY, default=0, annotation=int),
-    ),
-)

@@ -70,7 +70,7 @@ def test_tiny_oryx_pipeline(tmp_path: Path) -> None:
     from model import VideoResize, count_visual_tokens, video_frame_size
 
     task = _small_niah(tmp_path, "frames", "niah_tiny")
-    res = run(_opts(task, tmp_path, "oryx-tiny", compressions=["4", "16", "auto"], limit=4))
+    res = run(_opts(task, tmp_path, "oryx-tiny-random", compressions=["4", "16", "auto"], limit=4))
     assert len(res.samples) == 12 and all(r.error is None for r in res.samples), res.samples[0].error
     rec = load_run(res.run_dir)
     assert rec.spec["backend"]["random_weights"] is True and any("NOT Oryx" in n for n in rec.notes)

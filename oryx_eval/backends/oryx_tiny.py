@@ -1,0 +1,73 @@
+"""Tiny Oryx backends: ``oryx-tiny`` / ``oryx-tiny-random`` (seeded random weights, the pipeline check)
+and ``oryx-tiny-trained`` (a checkpoint written by ``oryx-eval train-tiny``)."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+from typing import Any
+
+from oryx_eval.backends.args import MODEL_PATH, declare_params
+from oryx_eval.backends.oryx import OryxBackend
+from oryx_eval.errors import BackendError
+from oryx_eval.registry import BACKENDS
+
+_KW = inspect.Parameter.KEYWORD_ONLY
+_CACHE = inspect.Parameter("cache_dir", _KW, annotation=str)
+_SEED = inspect.Parameter("seed", _KW, default=0, annotation=int)
+
+
+def _random(name: str, cache_dir: str, seed: int, kwargs: dict[str, Any]) -> OryxBackend:
+    """A seeded random-weight tiny Oryx written in the official layout and loaded by the real loader."""
+    import model as oryx
+
+    path = oryx.tiny_checkpoint(Path(cache_dir) / "checkpoints", seed=seed)
+    b = OryxBackend(model_path=str(path), random_weights=True, cache_dir=cache_dir, **kwargs)
+    b.name = name
+    b._args["seed"] = seed
+    return b
+
+
+@BACKENDS.register("oryx-tiny")
+def oryx_tiny_backend(cache_dir: str, seed: int = 0, **kwargs: Any) -> OryxBackend:
+    """The random-weight tiny Oryx (pipeline check); the same as ``oryx-tiny-random``."""
+    return _random("oryx-tiny", cache_dir, seed, kwargs)
+
+
+@BACKENDS.register("oryx-tiny-random")
+def oryx_tiny_random_backend(cache_dir: str, seed: int = 0, **kwargs: Any) -> OryxBackend:
+    """The random-weight tiny Oryx under its explicit name."""
+    return _random("oryx-tiny-random", cache_dir, seed, kwargs)
+
+
+@BACKENDS.register("oryx-tiny-trained")
+def oryx_tiny_trained_backend(cache_dir: str, model_path: str | None = None, **kwargs: Any) -> OryxBackend:
+    """A tiny Oryx trained on synthetic needles by ``oryx-eval train-tiny --out DIR`` (``--model-path DIR``).
+
+    The video resize defaults are the ones the checkpoint was trained at (its ``train_record.json``);
+    explicit arguments override them.
+    """
+    if model_path is None:
+        raise BackendError(
+            "backend 'oryx-tiny-trained' needs --model-path DIR (an `oryx-eval train-tiny` output)"
+        )
+    path = Path(model_path)
+    record_file = path / "train_record.json"
+    if not record_file.is_file():
+        raise BackendError(
+            f"oryx-tiny-trained: {record_file} not found; --model-path must be an "
+            "`oryx-eval train-tiny --out` directory"
+        )
+    record = json.loads(record_file.read_text())
+    b = OryxBackend(model_path=str(path), cache_dir=cache_dir, **{**record["backend_defaults"], **kwargs})
+    b.name = "oryx-tiny-trained"
+    b.note = record["note"]
+    b.training = {"command": record["command"], "seed": record["config"]["seed"]}
+    return b
+
+
+_TINY_DROP = ("model_path", "random_weights", "cache_dir")
+declare_params(oryx_tiny_backend, OryxBackend, drop=_TINY_DROP, lead=(_CACHE, _SEED))
+declare_params(oryx_tiny_random_backend, OryxBackend, drop=_TINY_DROP, lead=(_CACHE, _SEED))
+declare_params(oryx_tiny_trained_backend, OryxBackend, drop=_TINY_DROP, lead=(_CACHE, MODEL_PATH))

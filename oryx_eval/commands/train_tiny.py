@@ -1,0 +1,96 @@
+"""`oryx-eval train-tiny`: train the tiny Oryx on synthetic needles and write its checkpoint."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from oryx_eval.errors import OryxEvalError
+
+# defaults of oryx_eval.training.train.TrainConfig, repeated so `oryx-eval --help` does not import torch
+# (tests/oryx_eval/commands/test_train_tiny_cmd.py checks they agree)
+DEFAULTS = {"seed": 0, "steps": 1500, "batch": 8, "frame_counts": "1,2,4,8", "lr": 2e-3, "threads": 1}
+
+err = Console(stderr=True)
+
+
+def _ints(text: str, what: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise OryxEvalError(f"{what} {text!r}: expected comma-separated integers, e.g. 2,4,8") from None
+
+
+def train_tiny_cmd(
+    out: Annotated[Path, typer.Option(help="Checkpoint directory to write (official layout).")] = Path(
+        "oryx-tiny-niah"
+    ),
+    seed: Annotated[
+        int, typer.Option(help="Seed of the initial weights, data order and needles.")
+    ] = DEFAULTS["seed"],
+    steps: Annotated[int, typer.Option(help="Optimizer steps.")] = DEFAULTS["steps"],
+    batch: Annotated[int, typer.Option(help="Examples per step.")] = DEFAULTS["batch"],
+    frame_counts: Annotated[str, typer.Option(help="Training haystack lengths, comma-separated.")] = DEFAULTS[
+        "frame_counts"
+    ],
+    lr: Annotated[float, typer.Option(help="AdamW peak learning rate.")] = DEFAULTS["lr"],
+    threads: Annotated[int, typer.Option(help="torch CPU threads (results depend on it).")] = DEFAULTS[
+        "threads"
+    ],
+) -> None:
+    """Train the tiny Oryx (OryxViT, compressor, projector, Qwen2; tiny widths) on NIAH needles."""
+    try:
+        from oryx_eval.training.loop import OptimConfig
+        from oryx_eval.training.train import TrainConfig, train_tiny
+
+        cfg = TrainConfig(
+            seed=seed,
+            steps=steps,
+            batch=batch,
+            frame_counts=_ints(frame_counts, "--frame-counts"),
+            threads=threads,
+            opt=OptimConfig(lr=lr),
+        )
+        console = Console(stderr=True) if not sys.stderr.isatty() else err
+        with Progress(
+            TextColumn("[bold]train-tiny"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]:.3f}  held-out acc {task.fields[acc]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress:
+            bar = progress.add_task("steps", total=cfg.steps, loss=float("nan"), acc="-")
+            state = {"ema": None}
+
+            def on_step(log, val) -> None:  # type: ignore[no-untyped-def]
+                ema = log.loss if state["ema"] is None else 0.9 * state["ema"] + 0.1 * log.loss
+                state["ema"] = ema
+                fields = {"loss": ema}
+                if val is not None:
+                    fields["acc"] = f"{val['all']:.2f}"
+                progress.update(bar, advance=1, **fields)
+
+            record = train_tiny(cfg, out, on_step)
+        last = record["validation"][-1]
+        per_kind = ", ".join(f"{k} {v:.2f}" for k, v in last.items() if k not in ("step", "all"))
+        err.print(
+            f"wrote {out} in {record['train_seconds']} s; held-out accuracy {last['all']:.2f} ({per_kind})"
+        )
+        err.print(f"note: {record['note']}")
+    except OryxEvalError as e:
+        err.print(f"[red]error:[/] {e}")
+        raise typer.Exit(2) from None

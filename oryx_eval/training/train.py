@@ -1,0 +1,133 @@
+"""`train_tiny`: the whole recipe (data, model, steps, validation, checkpoint) behind `oryx-eval train-tiny`.
+
+The checkpoint is written through `model.writer.save_oryx` (official layout) with a `train_record.json`
+holding the recipe, the command that rebuilds it, the loss curve and the held-out accuracies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from model.writer import save_oryx
+from oryx_eval.benchmarks.niah.needles import NEEDLE_KINDS
+from oryx_eval.errors import OryxEvalError
+from oryx_eval.schema import TASKS_DIR, load_task
+from oryx_eval.training.data import DrawSpec, NiahSource, check_disjoint, draw_batch, validation_set
+from oryx_eval.training.loop import OptimConfig, StepLog, Trainer, accuracy
+from oryx_eval.training.model_setup import TINY_VIDEO, TinyDims, initial_model, tokenizer, video_spec
+
+RECORD = "train_record.json"
+NOTE = "tiny model trained on synthetic needles; not Oryx's accuracy"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every knob of a tiny-Oryx training run (recorded in `train_record.json`)."""
+
+    seed: int = 0  # model init, data order and needle draws
+    steps: int = 1500
+    batch: int = 8
+    frame_counts: tuple[int, ...] = (1, 2, 4, 8)  # training haystack lengths N
+    kinds: tuple[str, ...] = NEEDLE_KINDS
+    ratios: tuple[int, ...] = (1, 4, 16)
+    rotations: int = 4  # option rotations per needle in a batch
+    # weight of the auxiliary loss: the correct option's first content token (" red", "2", ...) predicted
+    # at the newline before the options, a position never generated from at evaluation
+    aux_weight: float = 1.0
+    haystack_seeds: tuple[int, ...] = tuple(range(1000, 1016))  # disjoint from the task seeds
+    val_seed: int = 999
+    val_frames: int = 8
+    val_per_kind: int = 12
+    val_every: int = 50
+    task: str = "niah"  # the task whose prompt template and frame size the examples use
+    threads: int = 1
+    opt: OptimConfig = field(default_factory=OptimConfig)
+    dims: TinyDims = field(default_factory=TinyDims)
+    video: dict[str, int] = field(default_factory=lambda: dict(TINY_VIDEO))
+
+    def command(self) -> str:
+        """The `oryx-eval train-tiny` command line that rebuilds this configuration."""
+        parts = [
+            "oryx-eval train-tiny",
+            f"--seed {self.seed}",
+            f"--steps {self.steps}",
+            f"--batch {self.batch}",
+        ]
+        parts += [f"--frame-counts {','.join(map(str, self.frame_counts))}", f"--threads {self.threads}"]
+        parts += [f"--lr {self.opt.lr}"]
+        return " ".join(parts)
+
+
+def _jsonable(x: Any) -> Any:
+    if dataclasses.is_dataclass(x):
+        return {k: _jsonable(v) for k, v in dataclasses.asdict(x).items()}
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    return x
+
+
+def train_tiny(
+    cfg: TrainConfig,
+    out_dir: Path,
+    on_step: Callable[[StepLog, dict[str, float] | None], None] | None = None,
+) -> dict[str, Any]:
+    """Train the tiny Oryx and write it (official layout + `train_record.json`) into `out_dir`.
+
+    Returns:
+        The training record (config, command, losses, validation accuracies, seconds).
+    """
+    check_disjoint([*cfg.haystack_seeds, cfg.val_seed], "train-tiny --haystack-seeds/--val-seed")
+    if cfg.steps < 1 or cfg.batch < 1:
+        raise OryxEvalError(f"train-tiny: --steps and --batch must be >= 1, got {cfg.steps}, {cfg.batch}")
+    torch.set_num_threads(cfg.threads)
+    task = load_task(TASKS_DIR / f"{cfg.task}.yaml")
+    frame_size = tuple(int(v) for v in task.dataset.args["frame_size"])
+    model, cfg_dict = initial_model(cfg.seed, cfg.dims, task.prompt.template)
+    vspec = video_spec(cfg.video)
+    source = NiahSource(model.tokenizer, task.prompt, frame_size, vspec)  # type: ignore[arg-type]
+    draw = DrawSpec(cfg.haystack_seeds, cfg.frame_counts, cfg.kinds, cfg.ratios, cfg.rotations)
+    val = validation_set(source, cfg.val_seed, cfg.val_frames, cfg.val_per_kind, 1, cfg.kinds)
+    rng = np.random.default_rng(cfg.seed)
+    trainer = Trainer(model, cfg.steps, cfg.opt, cfg.aux_weight)
+    losses: list[float] = []
+    vals: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    for step in range(cfg.steps):
+        examples, ratio = draw_batch(source, draw, rng, cfg.batch)
+        log = trainer.step(examples, ratio)
+        losses.append(log.loss)
+        v = None
+        if (step + 1) % cfg.val_every == 0 or step + 1 == cfg.steps:
+            v = accuracy(model, val)
+            vals.append({"step": step + 1, **v})
+        if on_step is not None:
+            on_step(log, v)
+    seconds = time.perf_counter() - t0
+    model.eval()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_oryx(model, out_dir, cfg_dict, tokenizer(task.prompt.template))
+    record = {
+        "note": NOTE,
+        "command": cfg.command(),
+        "config": _jsonable(cfg),
+        "backend_defaults": dict(cfg.video),
+        "losses": losses,
+        "validation": vals,
+        "train_seconds": round(seconds, 1),
+        "torch": torch.__version__,
+        "platform": platform.platform(),
+    }
+    (out_dir / RECORD).write_text(json.dumps(record, indent=1) + "\n")
+    return record

@@ -1,0 +1,30 @@
+"""`oryx-eval train-tiny`: CLI defaults equal the recipe's, bad arguments exit 2 with one line."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from cli import app
+from oryx_eval.commands.train_tiny import DEFAULTS
+from oryx_eval.training.train import TrainConfig
+
+
+def test_cli_defaults_are_the_recipe_defaults() -> None:
+    cfg = TrainConfig()
+    assert DEFAULTS == {
+        "seed": cfg.seed,
+        "steps": cfg.steps,
+        "batch": cfg.batch,
+        "frame_counts": ",".join(map(str, cfg.frame_counts)),
+        "lr": cfg.opt.lr,
+        "threads": cfg.threads,
+    }
+    assert cfg.command() == (
+        f"oryx-eval train-tiny --seed 0 --steps {cfg.steps} --batch {cfg.batch} "
+        f"--frame-counts {DEFAULTS['frame_counts']} --threads {cfg.threads} --lr {cfg.opt.lr}"
+    )
+
+
+def test_bad_frame_counts_exit_2(tmp_path) -> None:
+    res = CliRunner().invoke(app, ["train-tiny", "--out", str(tmp_path / "x"), "--frame-counts", "a,b"])
+    assert res.exit_code == 2 and "--frame-counts" in res.output

@@ -1,0 +1,71 @@
+"""Training examples: the same frames as the NIAH generator, held-out seeds, answer tokens."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from oryx_eval.benchmarks.niah.needles import NEEDLE_KINDS, make_needle
+from oryx_eval.benchmarks.niah.task import iter_frames
+from oryx_eval.errors import OryxEvalError
+from oryx_eval.schema import TASKS_DIR, load_task
+from oryx_eval.training.data import NiahSource, check_disjoint, rotated, task_seeds
+from oryx_eval.training.model_setup import video_spec
+from oryx_eval.training.train import TrainConfig
+
+
+@pytest.fixture(scope="module")
+def source(tiny_tokenizer) -> NiahSource:
+    task = load_task(TASKS_DIR / "niah.yaml")
+    return NiahSource(tiny_tokenizer, task.prompt, (96, 96), video_spec())
+
+
+@pytest.mark.parametrize("kind", NEEDLE_KINDS)
+def test_cell_frames_equal_the_generator_without_marker(source: NiahSource, kind: str) -> None:
+    spec = make_needle(kind, 1003, 77)
+    got = source.cell_frames(1003, 6, 0.5, spec, (64, 64))
+    want = [
+        np.asarray(Image.fromarray(f).resize((64, 64), Image.BICUBIC))
+        for f in iter_frames(
+            seed=1003, num_frames=6, depth=0.5, needle=kind, needle_id=77, size_wh=(96, 96), marker=False
+        )
+    ]
+    assert got.shape == (6 + len(spec.items), 64, 64, 3)
+    assert np.array_equal(got, np.stack(want))
+
+
+def test_example_prompt_and_answer_tokens(source: NiahSource, tiny_tokenizer) -> None:
+    ex = source.example(1001, 4, 0.25, "shape", 5, compression=16)
+    spec = make_needle("shape", 1001, 5)
+    assert ex.target == spec.answer and ex.frames.shape[0] == 5
+    assert tiny_tokenizer.decode(ex.answer_ids, skip_special_tokens=True) == spec.answer
+    assert ex.answer_ids[-1] == tiny_tokenizer.convert_tokens_to_ids("<|im_end|>")
+    text = tiny_tokenizer.decode([i for i in ex.prompt_ids if i >= 0])
+    assert spec.question in text and f"D. {spec.options[3]}" in text
+
+
+def test_training_seeds_are_disjoint_from_every_task_seed() -> None:
+    cfg = TrainConfig()
+    assert not set(cfg.haystack_seeds) & task_seeds() and cfg.val_seed not in task_seeds()
+    with pytest.raises(OryxEvalError, match=r"seeds \[0\]"):
+        check_disjoint([0, 1000], "train-tiny")
+
+
+@pytest.mark.parametrize("kind", NEEDLE_KINDS)
+def test_rotations_keep_the_answer_and_the_aux_target_is_its_content(
+    source: NiahSource, tiny_tokenizer, kind: str
+) -> None:
+    spec = make_needle(kind, 1002, 9)
+    true = spec.options["ABCD".index(spec.answer)]
+    letters = set()
+    for r in range(4):
+        ex = source.example(1002, 2, 0.0, kind, 9, compression=4, rotate=r)
+        rot = rotated(spec, r)
+        assert rot.options["ABCD".index(rot.answer)] == true and ex.target == rot.answer
+        letters.add(ex.target)
+        assert tiny_tokenizer.decode([ex.prompt_ids[ex.aux_index]]) == "\n"
+        assert tiny_tokenizer.decode([ex.prompt_ids[ex.aux_index + 1]]) == "A"
+        first = tiny_tokenizer.decode([ex.aux_target]).strip()
+        assert first and true.replace(" ", "").startswith(first), (true, first)
+    assert letters == set("ABCD")  # four rotations: every letter once
