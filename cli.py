@@ -248,6 +248,9 @@ def run_cmd(
         str,
         typer.Option(help="How cached frames know their file: stat (path+size+mtime) or content (hash)."),
     ] = "stat",
+    skip_missing: Annotated[
+        bool, typer.Option(help="Leave samples with missing media out of the run (listed in run.json).")
+    ] = False,
 ) -> None:
     """Run tasks with a backend; writes results/<run_id>/{run.json,samples.jsonl}."""
     try:
@@ -260,7 +263,7 @@ def run_cmd(
             share_media=share_media,
             cache_dir=cache_dir, data_root=data_root, data_dirs=parse_data_dirs(data),
             disk_frame_cache=disk_frame_cache, frame_cache_gb=frame_cache_gb,
-            frame_cache_identity=frame_cache_identity,
+            frame_cache_identity=frame_cache_identity, skip_missing=skip_missing,
         )  # fmt: skip
     except OryxEvalError as e:
         err.print(f"[red]error:[/] {escape(str(e))}")

@@ -71,6 +71,9 @@ class RunOptions:
     disk_frame_cache: bool = False
     frame_cache_gb: float = 1.0
     """Memory budget of the decoded-frame LRU (0 disables it)."""
+    skip_missing: bool = False
+    """Leave samples whose media files are missing out of the run (listed in run.json, not failures), as
+    the official VideoMME script's ``--skip_missing``; without it they fail and count against the bound."""
     frame_cache_identity: str = "stat"
     """How cached frames know their file: ``stat`` (path+size+mtime, cheap) or ``content`` (a hash)."""
     progress: bool = True
@@ -149,6 +152,24 @@ def _effective_spec(spec: TaskSpec, opts: RunOptions) -> TaskSpec:
     return spec.model_copy(update=upd) if upd else spec
 
 
+def _skip_missing(
+    task_samples: dict[str, list[Sample]],
+) -> tuple[dict[str, list[Sample]], dict[str, list[str]]]:
+    """Samples whose media files exist, and per task the ids left out (``--skip-missing``)."""
+    kept: dict[str, list[Sample]] = {}
+    skipped: dict[str, list[str]] = {}
+    for n, ss in task_samples.items():
+        gone = {sid for sid, _ in preflight(ss).missing}
+        kept[n] = [s for s in ss if s.id not in gone]
+        if gone:
+            skipped[n] = sorted(gone)
+        if not kept[n]:
+            raise DatasetError(
+                f"task {n!r}: every sample's media is missing (--skip-missing left nothing to run)"
+            )
+    return kept, skipped
+
+
 def _override_frames(task: str, samples: list[Sample], frames: int) -> list[Sample]:
     """``--frames`` replaces every frame count of a task, per-sample ones included (a video task that
     reads all N frames of each clip then samples ``frames`` of them); a task with no video file to
@@ -218,6 +239,7 @@ def spec_identity(opts: RunOptions, specs: dict[str, TaskSpec]) -> dict[str, Any
             "seed": opts.seed,
             "frames": opts.frames,
             "share_media": opts.share_media,
+            "skip_missing": opts.skip_missing,
         }
     )
 
@@ -286,12 +308,15 @@ def run(
     }
     if opts.frames is not None:
         task_samples = {n: _override_frames(n, ss, opts.frames) for n, ss in task_samples.items()}
+    skipped: dict[str, list[str]] = {}
+    if opts.skip_missing:
+        task_samples, skipped = _skip_missing(task_samples)
     planned = sum(len(v) for v in task_samples.values()) * len(opts.compressions)
     dist = D.init_dist()
     try:
         store, prev = _open_store(opts, dist, identity, log)
         return _execute(opts, specs, task_samples, store, prev, dist, identity, bound, planned,
-                        data_dirs, started, t_start, on_progress)  # fmt: skip
+                        data_dirs, started, t_start, on_progress, skipped)  # fmt: skip
     finally:
         D.shutdown(dist)
 
@@ -325,7 +350,7 @@ def _execute(
     opts: RunOptions, specs: dict[str, TaskSpec], task_samples: dict[str, list[Sample]], store: RunStore,
     prev: RunRecord | None, dist: D.Dist, identity: dict[str, Any], bound: FailureBound, planned: int,
     data_dirs: dict[str, Path | None], started: str, t0: float,
-    on_progress: Callable[[int, int], None] | None,
+    on_progress: Callable[[int, int], None] | None, skipped: dict[str, list[str]],
 ) -> RunResult:  # fmt: skip
     session_info = _session_info(opts, dist, bound, started, resumed=prev is not None)
     if prev is None:
@@ -335,8 +360,14 @@ def _execute(
             "tasks": {n: s.model_dump(mode="json") for n, s in specs.items()},
             "options": _options_record(opts),
             "data_dirs": {n: (str(d) if d else None) for n, d in data_dirs.items()},
+            "skipped_missing": skipped,
         }
         rec = RunRecord(spec=spec_record, started=started)
+        n_skip = sum(len(v) for v in skipped.values())
+        if n_skip:
+            rec.notes.append(
+                f"--skip-missing: {n_skip} samples with missing media left out (spec.skipped_missing)"
+            )
     else:
         rec = prev.model_copy(update={"status": "started", "error": None, "finished": None})
     rec.sessions = [*rec.sessions, session_info]

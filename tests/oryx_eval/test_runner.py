@@ -244,3 +244,16 @@ def test_unknown_template_field_fails_before_the_backend(mc_task: Path, tmp_path
     with pytest.raises(TaskConfigError, match=r"prompt.template.*colour"):
         run(_opts(mc_task, tmp_path / "out", backend="test-recording"))
     assert CALLS == []
+
+
+def test_skip_missing_leaves_missing_media_out_and_records_it(mc_task: Path, tmp_path: Path) -> None:
+    """--skip-missing (the official VideoMME script's option): samples whose video is missing are not
+    run, not failures, and are listed in run.json; the setting is part of the run's identity."""
+    res = run(_opts(mc_task, tmp_path / "out", skip_missing=True))
+    ids = {r.sample_id for r in res.samples}
+    assert len(res.samples) == 10 and not ids & {"v2q0", "v2q1"}  # v2.mp4 is missing
+    assert res.record.spec["skipped_missing"] == {"fixture_mc": ["v2q0", "v2q1"]}
+    assert res.record.progress.planned == 10 and any("--skip-missing: 2" in n for n in res.record.notes)
+    assert sum(r.error is not None for r in res.samples) == 2  # the corrupt v1 still fails (it exists)
+    with pytest.raises(Exception, match="skip_missing"):
+        run(_opts(mc_task, tmp_path / "out", resume=True))  # resuming without the flag: another identity
