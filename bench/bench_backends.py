@@ -55,9 +55,9 @@ def harness(
     """Runner wall time without the backend's construction, and the sample count."""
     build = runner.build_backend
 
-    def build_and_record(name, args, cache_dir):  # noqa: ANN001, ANN202 - instrumentation
+    def build_and_record(name, args, cache_dir, *rest):  # noqa: ANN001, ANN002, ANN202 - instrumentation
         t0 = time.perf_counter()
-        b = build(name, args, cache_dir)
+        b = build(name, args, cache_dir, *rest)
         BUILD.append(time.perf_counter() - t0)
         gen = b.generate
 
