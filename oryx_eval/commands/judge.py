@@ -1,4 +1,4 @@
-"""``oryx-eval judge RUN_DIR --judge-model NAME``: score a run's MLVU generation tasks (G-avg) with an LLM judge.
+"""``oryx-eval judge RUN_DIR --judge-model NAME``: an LLM judge scores a run's MLVU generation tasks (G-avg).
 
 Writes ``RUN_DIR/judge/<task>/{judgements.jsonl,g_avg.json}`` (see ``oryx_eval.judge.run_folder``).
 Exit 0: every judgement has a reply; 1: some failed after retries (counted apart; the same command
@@ -19,9 +19,7 @@ from oryx_eval.errors import OryxEvalError
 
 def judge_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder (results/<run_id>).")],
-    judge_model: Annotated[
-        str, typer.Option(help="Judge model name (MLVU's official judge: gpt-4-turbo).")
-    ],
+    judge_model: Annotated[str, typer.Option(help="Judge model name (MLVU's official judge: gpt-4-turbo).")],
     judge_base_url: Annotated[
         str | None,
         typer.Option(help="OpenAI-compatible base URL (default: OPENAI_BASE_URL, else api.openai.com)."),

@@ -94,7 +94,8 @@ def _score(lines: list[Judgement], judge: LLMJudge) -> dict[str, Any]:
     tasks = score.tasks
     n = {s: sum(j.status == s for j in lines) for s in ("judged", "unparsed", "judge_failed", "not_judged")}
     verdict = score.verdict
-    parsed = {t: [sum(j.scores) for j in lines if j.status == "judged" and j.task == t] for t in ("ssc", "summary")}
+    judged = [j for j in lines if j.status == "judged"]
+    parsed = {t: [sum(j.scores) for j in judged if j.task == t] for t in ("ssc", "summary")}
     only = {t: sum(v) / len(v) if v else None for t, v in parsed.items()}
     if n["not_judged"]:
         verdict += f"; {n['not_judged']} sample(s) failed in the run, not judged"
@@ -185,7 +186,7 @@ def g_avg_lines(run_dir: Path) -> list[str]:
     for p in sorted((Path(run_dir) / JUDGE_DIR).glob(f"*/{G_AVG}")):
         doc = json.loads(p.read_text())
         for comp, s in doc["by_compression"].items():
-            g = "-" if s["g_avg"] is None else f"{s['g_avg']:.3f}"
+            g = f"- [{s['verdict']}]" if s["g_avg"] is None else f"{s['g_avg']:.3f}"
             parts = [f"SSC {s['ssc']:.3f}" if s["ssc"] is not None else "SSC -",
                      f"VS {s['vs']:.3f}" if s["vs"] is not None else "VS -"]  # fmt: skip
             counts = (f"{s['n_judged']} judged ({s['n_unparsed']} unparsed), {s['n_judge_failed']} judge "
