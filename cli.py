@@ -23,6 +23,7 @@ from rich.table import Table
 
 from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT, parse_data_dirs
 from oryx_eval.commands.data import app as data_app
+from oryx_eval.commands.judge import judge_cmd
 from oryx_eval.commands.leaderboard import leaderboard_cmd
 from oryx_eval.commands.lmms_import import import_lmms_cmd
 from oryx_eval.commands.serve import serve_cmd
@@ -122,6 +123,10 @@ def render_summary(rec: RunRecord, run_dir: Path) -> None:
         console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     for p in rec.reports:
         console.print(f"report: {run_dir / p}")
+    from oryx_eval.judge.run_folder import g_avg_lines  # G-avg written by `oryx-eval judge`
+
+    for line in g_avg_lines(run_dir):
+        console.print(escape(line), soft_wrap=True)
     console.print(f"records: {run_dir / 'run.json'}, {run_dir / 'samples.jsonl'}")
 
 
@@ -380,6 +385,7 @@ app.command("sweep")(sweep_cmd)
 app.command("leaderboard")(leaderboard_cmd)
 app.command("view")(view_cmd)
 app.command("train-tiny")(train_tiny_cmd)
+app.command("judge")(judge_cmd)
 
 
 def main() -> None:

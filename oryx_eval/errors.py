@@ -50,3 +50,7 @@ class MetricNotComputed(Exception):
     Not an ``OryxEvalError``: the aggregation records the metric as NaN with this message as its note
     (never as 0) and the run goes on.
     """
+
+
+class JudgeError(OryxEvalError):
+    """A run folder cannot be judged as asked (no generation records, judged before by another judge)."""

@@ -98,6 +98,10 @@ class LLMJudge:
             "system_prompts": SYSTEM_PROMPTS,
         }  # fmt: skip
 
+    def redact(self, text: str) -> str:
+        """``text`` with this judge's API key replaced by ``***`` (for anything written to disk)."""
+        return redact(text, self._key)
+
     def _one(self, item: JudgeItem) -> JudgeRecord:
         msgs = [
             {"role": "system", "content": SYSTEM_PROMPTS[item.task]},

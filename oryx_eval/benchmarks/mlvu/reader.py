@@ -80,6 +80,7 @@ def _from_json(ctx: ReaderContext, root: Path, stem: str, row: dict[str, Any], k
     media = [MediaRef(kind="video", path=str(video_file(root, stem, row["video"])))]
     if is_gen:
         meta["scoring_points"] = row.get("scoring_points")
+        meta["question"] = row["question"]  # what the judge is shown (mlvu/judging.py)
         return Sample(
             id=sid,
             task=ctx.task,

@@ -141,6 +141,25 @@ def mlvu_dev(root: Path) -> Path:
     return root
 
 
+def mlvu_generation(root: Path) -> Path:
+    """``mlvu_dev`` with 3 sub-scene items (``json/8_sub_scene.json``) and 4 summary items
+    (``json/9_summary.json``) in the original schema; sample ids ``8_sub_scene_<i>``, ``9_summary_<i>``."""
+    mlvu_dev(root)
+    ssc, vs = [], []
+    for i in range(3):
+        clip(root / "video" / "8_sub_scene" / f"scene{i}.mp4", None, 10 + i)
+        ssc.append({"video": f"scene{i}.mp4", "duration": 4.0, "question": f"Describe\nscene {i}.",
+                    "answer": f"Scene {i} answer.", "question_type": "subPlot",
+                    "scoring_points": [f"point {i}a", f"point {i}b"]})  # fmt: skip
+    for i in range(4):
+        clip(root / "video" / "9_summary" / f"sum{i}.mp4", None, 20 + i)
+        vs.append({"video": f"sum{i}.mp4", "duration": 4.0, "question": "Please summarize this video.",
+                   "answer": f"Standard summary {i}.", "question_type": "summary"})  # fmt: skip
+    (root / "json" / "8_sub_scene.json").write_text(json.dumps(ssc))
+    (root / "json" / "9_summary.json").write_text(json.dumps(vs))
+    return root
+
+
 def mlvu_test(root: Path) -> Path:
     """A 6-option test item answered E (the 5th candidate) and a 4-option one."""
     (root / "json").mkdir(parents=True, exist_ok=True)

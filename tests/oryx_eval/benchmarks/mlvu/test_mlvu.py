@@ -62,7 +62,10 @@ def test_generation_recorded_not_scored(dev: Path, tmp_path: Path) -> None:
     res = run_task(tmp_path, "mlvu_dev_generation", {"mlvu": dev}, backend="test-blind")
     (r,) = res.samples
     assert r.output and r.score is None and r.error is None
-    assert read_json(res.run_dir / "not_scored.json")["status"] == "not scored: no judge configured"
+    report = read_json(res.run_dir / "not_scored.json")
+    assert report["status"] == "not scored: no judge configured"
+    assert report["to_score"].startswith(f"oryx-eval judge {res.run_dir} --judge-model ")  # how to score it
+    assert r.metadata["question"] == "Describe the scene."  # what the judge is shown
     assert math.isnan(res.record.stats[0]["accuracy"])  # no score is never averaged as a zero
 
 
