@@ -130,32 +130,42 @@ def to_latex(lb: Leaderboard) -> str:
 
 
 def task_plot_png(lb: Leaderboard, task: str) -> bytes:
-    """Score (95% CI) vs visual tokens per sample of the measured rows of one task, as PNG bytes."""
+    """Score (95% CI) vs visual tokens per sample of one task, as PNG bytes: one coloured line per model
+    through its settings (sorted by tokens), each point labelled with what differs between them."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6, 3.6), layout="constrained")
+    fig = Figure(figsize=(7.5, 4.2), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    labels: dict[tuple[float, float], list[str]] = {}  # rows at the same place share one label
+    by_model: dict[str, list[Row]] = {}
     for r in lb.rows:
         c = r.cells.get(task)
         if c is None:
             continue
         if r.reported or r.visual_tokens is None:
-            ax.axhline(100 * c.value, ls="--", lw=1, color="#888888")
-            ax.annotate(
-                f"{r.model} ({REPORTED})", (0, 100 * c.value), xycoords=("axes fraction", "data"), fontsize=7
-            )
+            ax.axhline(100 * c.value, ls="--", lw=1, color="#888888", label=f"{r.model} ({REPORTED})")
             continue
-        err = [[100 * (c.value - (c.low or c.value))], [100 * ((c.high or c.value) - c.value)]]
-        ax.errorbar([r.visual_tokens], [100 * c.value], yerr=err, fmt="o", capsize=3)
-        labels.setdefault((r.visual_tokens, 100 * c.value), []).append(f"{r.model} {r.setting}")
-    for (x, y), names in labels.items():
-        ax.annotate("\n".join(names), (x, y), fontsize=6, xytext=(4, 4), textcoords="offset points")
-    ax.set_xlabel("visual tokens per sample")
+        by_model.setdefault(r.model, []).append(r)
+    for model, rows in by_model.items():
+        rows = sorted(rows, key=lambda r: r.visual_tokens or 0.0)
+        common = set.intersection(*(set(r.setting.split()) for r in rows))
+        xs = [r.visual_tokens for r in rows]
+        ys = [100 * r.cells[task].value for r in rows]
+        lo = [100 * (r.cells[task].value - (r.cells[task].low or r.cells[task].value)) for r in rows]
+        hi = [100 * ((r.cells[task].high or r.cells[task].value) - r.cells[task].value) for r in rows]
+        line = ax.errorbar(xs, ys, yerr=[lo, hi], fmt="o-", capsize=3, lw=1, label=model)
+        for r, x, y in zip(rows, xs, ys, strict=True):
+            text = " ".join(w for w in r.setting.split() if w not in common)
+            if text:
+                ax.annotate(text, (x, y), fontsize=6, xytext=(3, 5), textcoords="offset points",
+                            color=line.lines[0].get_color())  # fmt: skip
+    ax.set_ylim(-2, 102)
+    ax.set_xlabel("visual tokens per sample (mean)")
     ax.set_ylabel(f"{task} (%, 95% CI)")
     ax.grid(alpha=0.3)
+    if by_model or lb.rows:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     return buf.getvalue()
