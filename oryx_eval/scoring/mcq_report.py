@@ -9,20 +9,18 @@ samples.jsonl; the robust one is recomputed here from the recorded output (``sco
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from pathlib import Path
 
 from oryx_eval.records import SampleRecord
 from oryx_eval.registry import REPORTS
+from oryx_eval.reports import by_compression
 from oryx_eval.scoring.mcq import robust_of
 
 
 @REPORTS.register("mc_verdicts")
 def mc_verdicts(records: list[SampleRecord], out_dir: Path, task: str) -> list[Path]:
     """Write ``verdicts.jsonl`` and ``extraction.json``; returns their paths."""
-    by_comp: dict[str, list[SampleRecord]] = defaultdict(list)
-    for r in records:
-        by_comp[r.compression].append(r)
+    by_comp = by_compression(records, task, "mc_verdicts", require=False)
     lines, summary = [], {}
     for comp, recs in by_comp.items():
         n_ok = off_ok = rob_ok = off_none = rob_none = differ = 0

@@ -4,23 +4,21 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from pathlib import Path
 
 from oryx_eval.records import SampleRecord
 from oryx_eval.registry import REPORTS
+from oryx_eval.reports import by_compression, suffix
 
 
 @REPORTS.register("lvb_submission")
 def lvb_submission(records: list[SampleRecord], out_dir: Path, task: str) -> list[Path]:
     """Write ``longvideobench_test_for_submission[_c<ratio>].json``; failed samples are left out and listed
     in ``longvideobench_test_failed[_c<ratio>].json``."""
-    by_comp: dict[str, list[SampleRecord]] = defaultdict(list)
-    for r in records:
-        by_comp[r.compression].append(r)
+    by_comp = by_compression(records, task, "lvb_submission", require=False)
     paths = []
     for comp, recs in by_comp.items():
-        sfx = "" if len(by_comp) == 1 else f"_c{comp}"
+        sfx = suffix(comp, by_comp)
         sub = out_dir / f"longvideobench_test_for_submission{sfx}.json"
         sub.write_text(json.dumps({r.sample_id: r.output for r in recs if r.error is None}, indent=1) + "\n")
         paths.append(sub)

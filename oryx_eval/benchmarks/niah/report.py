@@ -21,6 +21,7 @@ from oryx_eval.benchmarks.niah.heatmap import Cell, Panel, draw_heatmaps, frame_
 from oryx_eval.benchmarks.niah.task import covers
 from oryx_eval.records import SampleRecord
 from oryx_eval.registry import REPORTS
+from oryx_eval.reports import by_compression, suffix
 
 __all__ = ["cell_stats", "cell_scores", "frame_label", "longva_accuracies", "niah_report", "run_title"]
 
@@ -128,10 +129,6 @@ def run_title(run_json: Path | None) -> str:
     return ", ".join(parts)
 
 
-def _comp_key(c: str) -> tuple[int, str]:
-    return (int(c), c) if c.isdigit() else (10**9, c)
-
-
 @REPORTS.register("niah_heatmap")
 def niah_report(records: list[SampleRecord], out_dir: Path, task: str, **args: Any) -> list[Path]:
     """Write LongVA-format NIAH results per compression setting and one heatmap of all settings.
@@ -153,18 +150,13 @@ def niah_report(records: list[SampleRecord], out_dir: Path, task: str, **args: A
     """
     if args:
         raise ValueError(f"niah_heatmap report ({task}): unknown options {sorted(args)}")
-    mine = [r for r in records if r.task == task]
-    if not mine:
-        raise ValueError(f"niah_heatmap report: no records of task {task!r}")
-    by_comp: dict[str, list[SampleRecord]] = defaultdict(list)
-    for rec in mine:
-        by_comp[rec.compression].append(rec)
+    by_comp = by_compression(records, task, "niah_heatmap")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     panels: list[Panel] = []
-    for comp, recs in sorted(by_comp.items(), key=lambda kv: _comp_key(kv[0])):
-        sfx = "" if len(by_comp) == 1 else f"_c{comp}"
+    for comp, recs in by_comp.items():
+        sfx = suffix(comp, by_comp)
         stats = cell_stats(recs)
         cells = {k: c.value for k, c in stats.items() if c.does_not_fit < c.n}  # LongVA: cells that ran
         summary = {"task": task, "compression": comp, **_summary(recs, cells)}

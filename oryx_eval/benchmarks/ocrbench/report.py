@@ -20,6 +20,7 @@ from oryx_eval.benchmarks.ocrbench.rules import FULL_SIZE, QUESTION_TYPES, RECOG
 from oryx_eval.benchmarks.ocrbench.scoring import record_verdict
 from oryx_eval.records import SampleRecord
 from oryx_eval.registry import REPORTS
+from oryx_eval.reports import by_compression, suffix
 
 SHOWN_RULES = ("official", "robust")
 
@@ -97,17 +98,12 @@ def ocrbench_report(records: list[SampleRecord], out_dir: Path, task: str, **arg
     """
     if args:
         raise ValueError(f"ocrbench_table report ({task}): unknown options {sorted(args)}")
-    mine = [r for r in records if r.task == task]
-    if not mine:
-        raise ValueError(f"ocrbench_table report: no records of task {task!r}")
-    by_comp: dict[str, list[SampleRecord]] = defaultdict(list)
-    for r in mine:
-        by_comp[r.compression].append(r)
+    by_comp = by_compression(records, task, "ocrbench_table")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for comp, recs in sorted(by_comp.items()):
-        sfx = "" if len(by_comp) == 1 else f"_c{comp}"
+    for comp, recs in by_comp.items():
+        sfx = suffix(comp, by_comp)
         s = summarise(recs)
         counts = s["items_per_type"]
         parts = [official_table(s["rules"][r], counts, f"OCRBench ({r})") for r in SHOWN_RULES]

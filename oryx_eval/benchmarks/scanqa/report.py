@@ -16,7 +16,6 @@ predicts no box, so ``bbox`` is left out).
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,18 +30,9 @@ from oryx_eval.benchmarks.scanqa.scoring import (
 from oryx_eval.errors import MetricNotComputed
 from oryx_eval.records import SampleRecord
 from oryx_eval.registry import REPORTS
+from oryx_eval.reports import by_compression, suffix
 
 NOT_COMPARABLE = "subset: CIDEr/BLEU not comparable to full-split numbers"
-
-
-def _by_comp(records: list[SampleRecord], task: str, report: str) -> dict[str, list[SampleRecord]]:
-    mine = [r for r in records if r.task == task]
-    if not mine:
-        raise ValueError(f"{report} report: no records of task {task!r}")
-    out: dict[str, list[SampleRecord]] = defaultdict(list)
-    for r in mine:
-        out[r.compression].append(r)
-    return dict(sorted(out.items()))
 
 
 def _try(fn: Any, *args: Any) -> Any:
@@ -106,10 +96,10 @@ def scanqa_table(
     """Write ``scanqa_scores.json`` and ``scanqa_results.txt`` (module docstring)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    by_comp = _by_comp(records, task, "scanqa_table")
+    by_comp = by_compression(records, task, "scanqa_table")
     written: list[Path] = []
     for comp, recs in by_comp.items():
-        sfx = "" if len(by_comp) == 1 else f"_c{comp}"
+        sfx = suffix(comp, by_comp)
         split_size = recs[0].metadata.get("split_size")
         rows = {"all": score_row(recs, cleaning, split_size)}
         for qt in QUESTION_TYPES:
@@ -141,10 +131,10 @@ def scanqa_submission(
     """Write ``pred.<split>.json`` for EvalAI (failed samples get an empty answer and are listed apart)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    by_comp = _by_comp(records, task, "scanqa_submission")
+    by_comp = by_compression(records, task, "scanqa_submission")
     written: list[Path] = []
     for comp, recs in by_comp.items():
-        sfx = "" if len(by_comp) == 1 else f"_c{comp}"
+        sfx = suffix(comp, by_comp)
         preds = []
         for r in recs:
             text = "" if r.error is not None else r.output.strip()
