@@ -145,14 +145,19 @@ def pick_largest_fit(candidates: list[Any], tokens: Callable[[Any], int], budget
     return candidates[lo], True
 
 
-def check_kwargs(cls: type, backend: str, kwargs: dict[str, Any]) -> None:
-    """One-line `BackendError` for arguments the backend class does not take."""
-    import inspect
+def register_hf_backend(name: str, cls: type, doc: str) -> Callable[..., Any]:
+    """Register ``cls`` under ``name`` behind a factory that needs ``model_path`` and declares the class's
+    typed parameters (so ``build_backend`` checks names and types before any loading)."""
+    from oryx_eval.backends.args import MODEL_PATH, declare_params
+    from oryx_eval.registry import BACKENDS
 
-    params = sorted(p for p in inspect.signature(cls).parameters if p != "model_path")
-    unknown = sorted(set(kwargs) - set(params))
-    if unknown:
-        raise BackendError(f"unknown {backend} backend arguments {unknown}; accepted: {params}")
+    def factory(model_path: str | None = None, **kwargs: Any) -> Any:
+        if model_path is None:
+            raise BackendError(f"backend {name!r} needs --model-path DIR (a local transformers checkpoint)")
+        return cls(model_path=model_path, **kwargs)
+
+    factory.__doc__ = doc
+    return BACKENDS.register(name)(declare_params(factory, cls, lead=(MODEL_PATH,)))
 
 
 def media_of(req: Request) -> LoadedMedia | None:

@@ -14,12 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from oryx_eval.backends.args import MODEL_PATH, declare_params
 from oryx_eval.backends.hf_base import HFBackend
-from oryx_eval.backends.hf_common import MediaInputs, check_kwargs, pick_largest_fit
+from oryx_eval.backends.hf_common import MediaInputs, pick_largest_fit, register_hf_backend
 from oryx_eval.errors import BackendError
 from oryx_eval.records import LoadedMedia
-from oryx_eval.registry import BACKENDS
 
 TILES_LADDER = tuple(range(1, 41))  # budget search over max tiles
 
@@ -135,13 +133,8 @@ class InternVLBackend(HFBackend):
         return MediaInputs(kind, {"pixel_values": pv}, placeholder, expansion, n, raw, {key: mt})
 
 
-@BACKENDS.register("internvl")
-def internvl_backend(model_path: str | None = None, **kwargs: Any) -> InternVLBackend:
-    """InternVL from a local transformers checkpoint (OpenGVLab/InternVL3-8B-hf, ...)."""
-    if model_path is None:
-        raise BackendError("backend 'internvl' needs --model-path DIR (a local transformers checkpoint)")
-    check_kwargs(InternVLBackend, "internvl", kwargs)
-    return InternVLBackend(model_path=model_path, **kwargs)
-
-
-declare_params(internvl_backend, InternVLBackend, lead=(MODEL_PATH,))  # typed arguments
+register_hf_backend(
+    "internvl",
+    InternVLBackend,
+    "InternVL from a local transformers checkpoint\n(OpenGVLab/InternVL3-8B-hf, ...).",
+)

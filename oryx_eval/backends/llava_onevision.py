@@ -20,12 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from oryx_eval.backends.args import MODEL_PATH, declare_params
 from oryx_eval.backends.hf_base import HFBackend
-from oryx_eval.backends.hf_common import MediaInputs, check_kwargs, pick_largest_fit
+from oryx_eval.backends.hf_common import MediaInputs, pick_largest_fit, register_hf_backend
 from oryx_eval.errors import BackendError
 from oryx_eval.records import LoadedMedia
-from oryx_eval.registry import BACKENDS
 
 MAX_PATCHES_LADDER = tuple(range(1, 37))  # budget search over anyres_max_N
 POOL_LADDER = tuple(range(1, 9))  # budget search over the video pool stride
@@ -222,15 +220,8 @@ class LlavaOnevisionBackend(HFBackend):
         )
 
 
-@BACKENDS.register("llava-onevision")
-def llava_onevision_backend(model_path: str | None = None, **kwargs: Any) -> LlavaOnevisionBackend:
-    """LLaVA-OneVision from a local transformers checkpoint (llava-hf/llava-onevision-qwen2-7b-ov-hf, ...)."""
-    if model_path is None:
-        raise BackendError(
-            "backend 'llava-onevision' needs --model-path DIR (a local transformers checkpoint)"
-        )
-    check_kwargs(LlavaOnevisionBackend, "llava-onevision", kwargs)
-    return LlavaOnevisionBackend(model_path=model_path, **kwargs)
-
-
-declare_params(llava_onevision_backend, LlavaOnevisionBackend, lead=(MODEL_PATH,))  # typed arguments
+register_hf_backend(
+    "llava-onevision",
+    LlavaOnevisionBackend,
+    "LLaVA-OneVision from a local transformers checkpoint\n(llava-hf/llava-onevision-qwen2-7b-ov-hf, ...).",
+)

@@ -19,12 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from oryx_eval.backends.args import MODEL_PATH, declare_params
 from oryx_eval.backends.hf_base import HFBackend
-from oryx_eval.backends.hf_common import MediaInputs, check_kwargs, pick_largest_fit
+from oryx_eval.backends.hf_common import MediaInputs, pick_largest_fit, register_hf_backend
 from oryx_eval.errors import BackendError
 from oryx_eval.records import LoadedMedia
-from oryx_eval.registry import BACKENDS
 
 MAX_BUDGET_TILES = 16384  # budget search: max_pixels = k * (patch*merge)^2 for k in 1..16384
 
@@ -210,13 +208,8 @@ class Qwen2VLBackend(HFBackend):
         return {"mm_token_type_ids": tt.to(self.model.device)}
 
 
-@BACKENDS.register("qwen2-vl")
-def qwen2_vl_backend(model_path: str | None = None, **kwargs: Any) -> Qwen2VLBackend:
-    """Qwen2-VL / Qwen2.5-VL from a local transformers checkpoint (Qwen/Qwen2-VL-7B-Instruct, ...)."""
-    if model_path is None:
-        raise BackendError("backend 'qwen2-vl' needs --model-path DIR (a local transformers checkpoint)")
-    check_kwargs(Qwen2VLBackend, "qwen2-vl", kwargs)
-    return Qwen2VLBackend(model_path=model_path, **kwargs)
-
-
-declare_params(qwen2_vl_backend, Qwen2VLBackend, lead=(MODEL_PATH,))  # typed arguments
+register_hf_backend(
+    "qwen2-vl",
+    Qwen2VLBackend,
+    "Qwen2-VL / Qwen2.5-VL from a local transformers checkpoint\n(Qwen/Qwen2-VL-7B-Instruct, ...).",
+)
