@@ -74,6 +74,10 @@ class Example:
     compression: int
     aux_index: int  # prompt position (the newline before "A.") where the auxiliary target is predicted
     aux_target: int  # first non-space token of the correct option's text (e.g. " red", "2", "H")
+    # prompt positions of each option's last text token (A..D), where the match target is predicted
+    option_ends: list[int] = field(default_factory=list)
+    # per option: the option's letter if it is the correct one, else the newline that really follows
+    option_targets: list[int] = field(default_factory=list)
 
 
 def rotated(spec: NeedleSpec, k: int) -> NeedleSpec:
@@ -170,25 +174,50 @@ class NiahSource:
         im_end = self.tokenizer.convert_tokens_to_ids("<|im_end|>")
         answer = list(self.tokenizer(spec.answer).input_ids) + [int(im_end)]
         aux_index, aux_target = self._aux(ids, spec)
+        ends, targets = self._option_match(ids, spec)
         return Example(
-            frames, ids, answer, spec.answer, kind, num_frames, depth, compression, aux_index, aux_target
+            frames,
+            ids,
+            answer,
+            spec.answer,
+            kind,
+            num_frames,
+            depth,
+            compression,
+            aux_index,
+            aux_target,
+            ends,
+            targets,
         )
+
+    def _letter_start(self, ids: list[int], letter: str) -> int:
+        """Prompt index of option `letter`'s letter token (followed by the "." token)."""
+        lid, dot = self.tokenizer(letter).input_ids, self.tokenizer(".").input_ids
+        for j in range(ids.index(IMAGE_TOKEN_INDEX) + 1, len(ids) - 1):
+            if [ids[j]] == lid and [ids[j + 1]] == dot:
+                return j
+        raise ValueError(f"option {letter!r} not found as separate tokens in the prompt")
+
+    def _option_match(self, ids: list[int], spec: NeedleSpec) -> tuple[list[int], list[int]]:
+        """Per option: (index of its last text token, target there): the option's letter if it is the
+        correct one, else the newline token that follows it in the prompt."""
+        newline = int(self.tokenizer("\n").input_ids[0])
+        ends, targets = [], []
+        for letter in LETTERS[: len(spec.options)]:
+            k = self._letter_start(ids, letter) + 2
+            while ids[k + 1] != newline:
+                k += 1
+            ends.append(k)
+            letter_id = int(self.tokenizer(letter).input_ids[0])
+            targets.append(letter_id if letter == spec.answer else newline)
+        return ends, targets
 
     def _aux(self, ids: list[int], spec: NeedleSpec) -> tuple[int, int]:
         """(position of the newline before option A, first non-space token of the correct option)."""
-        dot = self.tokenizer(".").input_ids
-
-        def start(letter: str) -> int:
-            lid = self.tokenizer(letter).input_ids
-            for j in range(ids.index(IMAGE_TOKEN_INDEX) + 1, len(ids) - 1):
-                if [ids[j]] == lid and [ids[j + 1]] == dot:
-                    return j
-            raise ValueError(f"option {letter!r} not found as separate tokens in the prompt")
-
-        k = start(spec.answer) + 2
+        k = self._letter_start(ids, spec.answer) + 2
         while not self.tokenizer.decode([ids[k]]).strip():
             k += 1
-        return start("A") - 1, ids[k]
+        return self._letter_start(ids, "A") - 1, ids[k]
 
 
 @dataclass(frozen=True)

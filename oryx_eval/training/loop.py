@@ -32,6 +32,11 @@ class OptimConfig:
     warmup: int = 30
     betas: tuple[float, float] = (0.9, 0.98)
     grad_clip: float = 1.0
+    # learning-rate multiplier of the vision side (OryxViT, compressor, projector) against the LLM's; the
+    # randomly initialised ViT's features already separate the needles, and training it at the LLM's rate
+    # keeps moving them under the LLM (the held-out letter never leaves chance); Oryx also trains its ViT
+    # at a lower rate than its LLM
+    vision_lr_scale: float = 0.1
 
 
 @dataclass
@@ -41,6 +46,7 @@ class StepLog:
     compression: int
     num_frames: int
     accuracy: float  # batch accuracy of the first answer token (argmax == letter)
+    parts: dict[str, float] = field(default_factory=dict)  # unweighted loss terms: answer, aux, match
 
 
 def lr_at(step: int, total: int, opt: OptimConfig) -> float:
@@ -51,10 +57,12 @@ def lr_at(step: int, total: int, opt: OptimConfig) -> float:
     return opt.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
-def batch_logits(model: OryxModel, examples: Sequence[Example], compression: int) -> tuple[Tensor, Tensor]:
+def batch_logits(
+    model: OryxModel, examples: Sequence[Example], compression: int
+) -> tuple[Tensor, Tensor, Tensor]:
     """Logits `(B, A, V)` at the A answer positions of each example (teacher forcing), V = tokenizer length,
-    and `(B, V)` at each example's auxiliary position. All examples must have the same number of answer
-    tokens."""
+    `(B, V)` at each example's auxiliary position and `(B, O, V)` at its O option ends. All examples must
+    have the same number of answer tokens and options."""
     feats, grid = model.vision_tower.forward_frames(stack_frames(examples), model.frame_chunk_size)
     emb = model.llm.get_input_embeddings()
     seqs, ans_pos = [], []
@@ -70,8 +78,9 @@ def batch_logits(model: OryxModel, examples: Sequence[Example], compression: int
         seq = torch.cat(parts, dim=0)  # (L, D)
         n_ans = len(ex.answer_ids)
         # prompt token j > a sits at j + Lv - 1 in the spliced sequence
-        aux = ex.aux_index + visual.shape[0] - 1
-        ans_pos.append([aux, *range(seq.shape[0] - n_ans, seq.shape[0])])
+        shift = visual.shape[0] - 1
+        ends = [e + shift for e in ex.option_ends]
+        ans_pos.append([ex.aux_index + shift, *ends, *range(seq.shape[0] - n_ans, seq.shape[0])])
         seqs.append(seq)
     longest = max(s.shape[0] for s in seqs)
     d = seqs[0].shape[1]
@@ -84,22 +93,31 @@ def batch_logits(model: OryxModel, examples: Sequence[Example], compression: int
     hidden = model.llm.model(inputs_embeds=x, attention_mask=mask, position_ids=pos).last_hidden_state
     idx = torch.tensor(ans_pos)  # (B, A)
     picked = hidden[torch.arange(len(seqs))[:, None], idx]  # (B, A, D)
-    logits = model.llm.lm_head(picked)[..., : model.vocab_limit]  # (B, 1 + A, V)
-    return logits[:, 1:], logits[:, 0]
+    logits = model.llm.lm_head(picked)[..., : model.vocab_limit]  # (B, 1 + O + A, V)
+    n_opt = len(examples[0].option_ends)
+    return logits[:, 1 + n_opt :], logits[:, 0], logits[:, 1 : 1 + n_opt]
 
 
 def batch_loss(
-    model: OryxModel, examples: Sequence[Example], compression: int, aux_weight: float = 0.0
-) -> tuple[Tensor, float]:
-    """Mean cross-entropy over the answer tokens (+ `aux_weight` x the auxiliary content-token loss), and
-    the first-token accuracy."""
-    logits, aux = batch_logits(model, examples, compression)  # (B, A, V), (B, V)
+    model: OryxModel,
+    examples: Sequence[Example],
+    compression: int,
+    aux_weight: float = 0.0,
+    match_weight: float = 0.0,
+) -> tuple[Tensor, float, dict[str, float]]:
+    """Mean cross-entropy over the answer tokens (+ `aux_weight` x the auxiliary content-token loss
+    + `match_weight` x the option-match loss at the option ends), the first-token accuracy and the
+    unweighted loss terms."""
+    logits, aux, opt = batch_logits(model, examples, compression)  # (B, A, V), (B, V), (B, O, V)
     target = torch.tensor([ex.answer_ids for ex in examples])  # (B, A)
-    loss = F.cross_entropy(logits.flatten(0, 1), target.flatten())
-    if aux_weight:
-        loss = loss + aux_weight * F.cross_entropy(aux, torch.tensor([ex.aux_target for ex in examples]))
+    answer = F.cross_entropy(logits.flatten(0, 1), target.flatten())
+    aux_loss = F.cross_entropy(aux, torch.tensor([ex.aux_target for ex in examples]))
+    match = torch.tensor([ex.option_targets for ex in examples])  # (B, O)
+    match_loss = F.cross_entropy(opt.flatten(0, 1), match.flatten())
+    loss = answer + aux_weight * aux_loss + match_weight * match_loss
     acc = float((logits[:, 0].argmax(-1) == target[:, 0]).float().mean())
-    return loss, acc
+    parts = {"answer": answer.item(), "aux": aux_loss.item(), "match": match_loss.item()}
+    return loss, acc, parts
 
 
 @torch.no_grad()
@@ -110,7 +128,7 @@ def accuracy(model: OryxModel, examples: Sequence[Example], batch: int = 8) -> d
     hits: dict[str, list[float]] = {}
     for i in range(0, len(examples), batch):
         chunk = list(examples[i : i + batch])
-        logits, _ = batch_logits(model, chunk, chunk[0].compression)
+        logits, _, _ = batch_logits(model, chunk, chunk[0].compression)
         for ex, pred in zip(chunk, logits[:, 0].argmax(-1).tolist(), strict=True):
             hits.setdefault(ex.kind, []).append(float(pred == ex.answer_ids[0]))
     model.train(was)
@@ -127,30 +145,30 @@ class Trainer:
     total_steps: int
     opt: OptimConfig = field(default_factory=OptimConfig)
     aux_weight: float = 0.0
+    match_weight: float = 0.0
 
     def __post_init__(self) -> None:
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        decay = [p for p in params if p.dim() >= 2]
-        no_decay = [p for p in params if p.dim() < 2]
-        self.optim = torch.optim.AdamW(
-            [
-                {"params": decay, "weight_decay": self.opt.weight_decay},
-                {"params": no_decay, "weight_decay": 0.0},
-            ],
-            lr=self.opt.lr,
-            betas=self.opt.betas,
-        )
+        groups = []
+        for is_llm in (True, False):
+            named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+            params = [p for n, p in named if n.startswith("llm.") == is_llm]
+            scale = 1.0 if is_llm else self.opt.vision_lr_scale
+            for decay in (True, False):
+                chosen = [p for p in params if (p.dim() >= 2) == decay]
+                wd = self.opt.weight_decay if decay else 0.0
+                groups.append({"params": chosen, "weight_decay": wd, "lr_scale": scale})
+        self.optim = torch.optim.AdamW(groups, lr=self.opt.lr, betas=self.opt.betas)
         self.step_no = 0
 
     def step(self, examples: Sequence[Example], compression: int) -> StepLog:
         for g in self.optim.param_groups:
-            g["lr"] = lr_at(self.step_no, self.total_steps, self.opt)
-        loss, acc = batch_loss(self.model, examples, compression, self.aux_weight)
+            g["lr"] = g["lr_scale"] * lr_at(self.step_no, self.total_steps, self.opt)
+        loss, acc, parts = batch_loss(self.model, examples, compression, self.aux_weight, self.match_weight)
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.opt.grad_clip)
         self.optim.step()
-        log = StepLog(self.step_no, loss.item(), compression, examples[0].num_frames, acc)
+        log = StepLog(self.step_no, loss.item(), compression, examples[0].num_frames, acc, parts)
         self.step_no += 1
         return log
 

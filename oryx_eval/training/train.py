@@ -44,6 +44,9 @@ class TrainConfig:
     # weight of the auxiliary loss: the correct option's first content token (" red", "2", ...) predicted
     # at the newline before the options, a position never generated from at evaluation
     aux_weight: float = 1.0
+    # weight of the option-match loss: at each option's last text token, its letter if it is the correct
+    # option, else the newline that follows (positions never generated from at evaluation)
+    match_weight: float = 1.0
     haystack_seeds: tuple[int, ...] = tuple(range(1000, 1016))  # disjoint from the task seeds
     val_seed: int = 999
     val_frames: int = 8
@@ -100,7 +103,7 @@ def train_tiny(
     draw = DrawSpec(cfg.haystack_seeds, cfg.frame_counts, cfg.kinds, cfg.ratios, cfg.rotations)
     val = validation_set(source, cfg.val_seed, cfg.val_frames, cfg.val_per_kind, 1, cfg.kinds)
     rng = np.random.default_rng(cfg.seed)
-    trainer = Trainer(model, cfg.steps, cfg.opt, cfg.aux_weight)
+    trainer = Trainer(model, cfg.steps, cfg.opt, cfg.aux_weight, cfg.match_weight)
     losses: list[float] = []
     vals: list[dict[str, Any]] = []
     t0 = time.perf_counter()
