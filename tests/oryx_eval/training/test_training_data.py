@@ -69,3 +69,18 @@ def test_rotations_keep_the_answer_and_the_aux_target_is_its_content(
         first = tiny_tokenizer.decode([ex.aux_target]).strip()
         assert first and true.replace(" ", "").startswith(first), (true, first)
     assert letters == set("ABCD")  # four rotations: every letter once
+
+
+@pytest.mark.parametrize("kind", NEEDLE_KINDS)
+def test_option_match_targets_sit_on_each_options_last_token(
+    source: NiahSource, tiny_tokenizer, kind: str
+) -> None:
+    ex = source.example(1002, 2, 0.0, kind, 4, compression=1, rotate=1)
+    newline = tiny_tokenizer("\n").input_ids[0]
+    spec = rotated(make_needle(kind, 1002, 4), 1)
+    for letter, option, end, target in zip("ABCD", spec.options, ex.option_ends, ex.option_targets, strict=True):
+        assert ex.prompt_ids[end + 1] == newline  # the last token of the option's line
+        line = tiny_tokenizer.decode(ex.prompt_ids[end - 12 : end + 1]).split("\n")[-1]
+        assert line == f"{letter}. {option}", line
+        assert target == (tiny_tokenizer(letter).input_ids[0] if letter == ex.target else newline)
+    assert sum(t != newline for t in ex.option_targets) == 1
