@@ -21,7 +21,17 @@ from oryx_eval.errors import OryxEvalError
 
 # defaults of oryx_eval.training.train.TrainConfig, repeated so `oryx-eval --help` does not import torch
 # (tests/oryx_eval/commands/test_train_tiny_cmd.py checks they agree)
-DEFAULTS = {"seed": 0, "steps": 1500, "batch": 8, "frame_counts": "1,2,4,8", "lr": 2e-3, "threads": 1}
+DEFAULTS = {
+    "seed": 0,
+    "steps": 12000,
+    "batch": 8,
+    "frame_counts": "1,2,4,8",
+    "kinds": "code_word,shape,count,order",
+    "lr": 1e-3,
+    "vision_lr_scale": 0.1,
+    "match_weight": 2.0,
+    "threads": 1,
+}
 
 err = Console(stderr=True)
 
@@ -45,7 +55,16 @@ def train_tiny_cmd(
     frame_counts: Annotated[str, typer.Option(help="Training haystack lengths, comma-separated.")] = DEFAULTS[
         "frame_counts"
     ],
-    lr: Annotated[float, typer.Option(help="AdamW peak learning rate.")] = DEFAULTS["lr"],
+    kinds: Annotated[str, typer.Option(help="Needle kinds to train on, comma-separated.")] = DEFAULTS[
+        "kinds"
+    ],
+    lr: Annotated[float, typer.Option(help="AdamW peak learning rate (the LLM's).")] = DEFAULTS["lr"],
+    vision_lr_scale: Annotated[
+        float, typer.Option(help="Learning-rate multiplier of OryxViT, compressor and projector.")
+    ] = DEFAULTS["vision_lr_scale"],
+    match_weight: Annotated[
+        float, typer.Option(help="Weight of the option-match loss at each option's last token.")
+    ] = DEFAULTS["match_weight"],
     threads: Annotated[int, typer.Option(help="torch CPU threads (results depend on it).")] = DEFAULTS[
         "threads"
     ],
@@ -60,8 +79,10 @@ def train_tiny_cmd(
             steps=steps,
             batch=batch,
             frame_counts=_ints(frame_counts, "--frame-counts"),
+            kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()),
+            match_weight=match_weight,
             threads=threads,
-            opt=OptimConfig(lr=lr),
+            opt=OptimConfig(lr=lr, vision_lr_scale=vision_lr_scale),
         )
         console = Console(stderr=True) if not sys.stderr.isatty() else err
         with Progress(

@@ -27,7 +27,7 @@ from oryx_eval.training.data import Example, stack_frames
 class OptimConfig:
     """AdamW with linear warm-up and cosine decay."""
 
-    lr: float = 2e-3
+    lr: float = 1e-3
     weight_decay: float = 0.01
     warmup: int = 30
     betas: tuple[float, float] = (0.9, 0.98)

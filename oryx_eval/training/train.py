@@ -35,7 +35,7 @@ class TrainConfig:
     """Every knob of a tiny-Oryx training run (recorded in `train_record.json`)."""
 
     seed: int = 0  # model init, data order and needle draws
-    steps: int = 1500
+    steps: int = 12000
     batch: int = 8
     frame_counts: tuple[int, ...] = (1, 2, 4, 8)  # training haystack lengths N
     kinds: tuple[str, ...] = NEEDLE_KINDS
@@ -46,7 +46,7 @@ class TrainConfig:
     aux_weight: float = 1.0
     # weight of the option-match loss: at each option's last text token, its letter if it is the correct
     # option, else the newline that follows (positions never generated from at evaluation)
-    match_weight: float = 1.0
+    match_weight: float = 2.0
     haystack_seeds: tuple[int, ...] = tuple(range(1000, 1016))  # disjoint from the task seeds
     val_seed: int = 999
     val_frames: int = 8
@@ -66,8 +66,10 @@ class TrainConfig:
             f"--steps {self.steps}",
             f"--batch {self.batch}",
         ]
-        parts += [f"--frame-counts {','.join(map(str, self.frame_counts))}", f"--threads {self.threads}"]
-        parts += [f"--lr {self.opt.lr}"]
+        parts += [f"--frame-counts {','.join(map(str, self.frame_counts))}"]
+        parts += [f"--kinds {','.join(self.kinds)}"]
+        parts += [f"--lr {self.opt.lr}", f"--vision-lr-scale {self.opt.vision_lr_scale}"]
+        parts += [f"--match-weight {self.match_weight}", f"--threads {self.threads}"]
         return " ".join(parts)
 
 

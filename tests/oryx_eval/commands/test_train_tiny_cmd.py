@@ -16,12 +16,17 @@ def test_cli_defaults_are_the_recipe_defaults() -> None:
         "steps": cfg.steps,
         "batch": cfg.batch,
         "frame_counts": ",".join(map(str, cfg.frame_counts)),
+        "kinds": ",".join(cfg.kinds),
         "lr": cfg.opt.lr,
+        "vision_lr_scale": cfg.opt.vision_lr_scale,
+        "match_weight": cfg.match_weight,
         "threads": cfg.threads,
     }
     assert cfg.command() == (
         f"oryx-eval train-tiny --seed 0 --steps {cfg.steps} --batch {cfg.batch} "
-        f"--frame-counts {DEFAULTS['frame_counts']} --threads {cfg.threads} --lr {cfg.opt.lr}"
+        f"--frame-counts {DEFAULTS['frame_counts']} --kinds {DEFAULTS['kinds']} --lr {cfg.opt.lr} "
+        f"--vision-lr-scale {cfg.opt.vision_lr_scale} --match-weight {cfg.match_weight} "
+        f"--threads {cfg.threads}"
     )
 
 

@@ -78,7 +78,8 @@ def test_option_match_targets_sit_on_each_options_last_token(
     ex = source.example(1002, 2, 0.0, kind, 4, compression=1, rotate=1)
     newline = tiny_tokenizer("\n").input_ids[0]
     spec = rotated(make_needle(kind, 1002, 4), 1)
-    for letter, option, end, target in zip("ABCD", spec.options, ex.option_ends, ex.option_targets, strict=True):
+    rows = zip("ABCD", spec.options, ex.option_ends, ex.option_targets, strict=True)
+    for letter, option, end, target in rows:
         assert ex.prompt_ids[end + 1] == newline  # the last token of the option's line
         line = tiny_tokenizer.decode(ex.prompt_ids[end - 12 : end + 1]).split("\n")[-1]
         assert line == f"{letter}. {option}", line

@@ -12,10 +12,10 @@ from oryx_eval.training.loop import OptimConfig, Trainer, batch_loss
 from oryx_eval.training.model_setup import TinyDims, initial_model, video_spec
 
 # losses of the first 3 steps for seed 0 (batch 2 = one needle in 2 option rotations, N = 2, no aux losses,
-# vision side at 0.1x the LLM learning rate),
+# default OptimConfig: lr 1e-3, vision side at 0.1x),
 # ratios drawn from {1, 4, 16}, torch 2.13 CPU,
 # 1 thread; recorded once from this code. Another CPU/BLAS may differ in the last digits, hence the tolerance.
-RECORDED = [6.23970, 6.21016, 5.71960]
+RECORDED = [6.23970, 6.24105, 5.88777]
 
 
 def _losses(seed: int, steps: int = 3) -> list[float]:
