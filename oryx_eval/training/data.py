@@ -233,7 +233,7 @@ class DrawSpec:
     def __post_init__(self) -> None:
         bad = [k for k in self.kinds if k not in NEEDLE_KINDS]
         if bad:
-            raise OryxEvalError(f"kinds: unknown needle kinds {bad}; valid: {', '.join(NEEDLE_KINDS)}")
+            raise OryxEvalError(f"--kinds: unknown needle kinds {bad}; valid: {', '.join(NEEDLE_KINDS)}")
         if not self.seeds or not self.frame_counts:
             raise OryxEvalError("seeds and frame_counts must be non-empty")
         if any(r not in RATIOS for r in self.ratios):

@@ -33,3 +33,10 @@ def test_cli_defaults_are_the_recipe_defaults() -> None:
 def test_bad_frame_counts_exit_2(tmp_path) -> None:
     res = CliRunner().invoke(app, ["train-tiny", "--out", str(tmp_path / "x"), "--frame-counts", "a,b"])
     assert res.exit_code == 2 and "--frame-counts" in res.output
+
+
+def test_unknown_needle_kind_exits_2_and_writes_nothing(tmp_path) -> None:
+    out = tmp_path / "x"
+    res = CliRunner().invoke(app, ["train-tiny", "--out", str(out), "--kinds", "shape,foo", "--steps", "1"])
+    assert res.exit_code == 2 and "--kinds" in res.output and "foo" in res.output
+    assert not out.exists()
