@@ -1,9 +1,11 @@
-"""Training loop of the tiny Oryx on NIAH question/answer pairs (loss on the answer tokens only).
+"""Training loop of the tiny Oryx on NIAH question/answer pairs (answer tokens + two auxiliary losses).
 
 Each step draws one batch (one frame count and one compression ratio from {1, 4, 16}, so one model
 serves all three, as Oryx is trained), runs the frames through the same path as `OryxModel.encode`
 (`vision_tower.forward_frames` -> `project_video`), splices the visual sequence into the ChatML prompt
-as `OryxModel._splice` does, and takes the cross-entropy of the option letter and `<|im_end|>`.
+as `OryxModel._splice` does, and takes the cross-entropy of the option letter and `<|im_end|>`, plus
+weighted auxiliary terms at prompt positions never generated from at evaluation (the correct option's
+content token before the options; each option's letter-or-newline at its last token).
 Seeded and deterministic on CPU for a given thread count.
 """
 
@@ -149,8 +151,8 @@ class Trainer:
 
     def __post_init__(self) -> None:
         groups = []
+        named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
         for is_llm in (True, False):
-            named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
             params = [p for n, p in named if n.startswith("llm.") == is_llm]
             scale = 1.0 if is_llm else self.opt.vision_lr_scale
             for decay in (True, False):
