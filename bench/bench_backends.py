@@ -10,6 +10,12 @@ rendering, scheduling, scoring, records). Also printed: the runner's own time ou
 less sensitive to CPU contention than the wall-time ratio. Harness and direct runs alternate and the
 fastest of each is kept, since this machine is shared and noisy.
 
+Per-sample overhead is the marginal cost: the grid runs at two sizes (``--per-cell`` 1 and
+``--per-cell-large`` needles per cell) and harness ms/sample = (wall_large - wall_small) / (n_large -
+n_small), so the run's fixed start-up and finish (task loading, identity, run folder, summary, reports)
+is printed apart instead of being spread over a handful of samples. "direct + frames" adds the time the
+frames took to generate (the requests' ``decode_s``), which a hand-written loop must also spend.
+
     python bench/bench_backends.py --frames 8,16 --repeats 3
 """
 
@@ -39,12 +45,14 @@ BUILD: list[float] = []  # seconds to construct the backend (load + checkpoint h
 IN_BACKEND: list[float] = []  # seconds inside each backend.generate call of a run
 
 
-def make_task(root: Path, frames: list[int]) -> Path:
+def make_task(root: Path, frames: list[int], per_cell: int) -> Path:
     raw = yaml.safe_load((ROOT / "tasks" / "niah.yaml").read_text())
-    raw["name"] = "bench_niah"
-    raw["dataset"]["args"].update(frame_counts=frames, depths=[0.0, 0.5, 1.0], needles=["code_word", "shape"])
+    raw["name"] = f"bench_niah_{per_cell}"
+    raw["dataset"]["args"].update(
+        frame_counts=frames, depths=[0.0, 0.5, 1.0], needles=["code_word", "shape"], per_cell=per_cell
+    )
     raw["reports"] = []
-    path = root / "bench_niah.yaml"
+    path = root / f"bench_niah_{per_cell}.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
 
@@ -90,6 +98,11 @@ def harness(
     return wall, len(res.samples)
 
 
+def frames_s() -> float:
+    """Seconds the recorded requests' media took to generate (``decode_s``)."""
+    return sum(m.decode_s for r in REQUESTS for m in r.media)
+
+
 def direct(b: Any) -> tuple[float, float]:
     """The recorded requests answered by the processor steps + ``model.generate``; (total, generate) s."""
     t0 = time.perf_counter()
@@ -112,6 +125,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--families", default=",".join(BACKEND))
     ap.add_argument("--prefetch", type=int, default=4, help="runner prefetch window (0: media made in line)")
+    ap.add_argument("--per-cell", type=int, default=1, help="needles per grid cell of the small run")
+    ap.add_argument("--per-cell-large", type=int, default=4, help="needles per grid cell of the large run")
     args = ap.parse_args()
     frames = [int(x) for x in args.frames.split(",")]
     print(
@@ -120,29 +135,38 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        task = make_task(root, frames)
+        small, large = make_task(root, frames, args.per_cell), make_task(root, frames, args.per_cell_large)
         for fam in args.families.split(","):
             ckpt = write_tiny(fam, root / "ck" / fam)
             REQUESTS.clear()
-            harness(task, root / "out", fam, ckpt, f"{fam}-warm", record=True)  # warm-up + record requests
+            harness(large, root / "out", fam, ckpt, f"{fam}-warm", record=True)  # warm-up + record requests
+            gen_frames = frames_s()
             b = runner.build_backend(BACKEND[fam], {"model_path": str(ckpt)}, root / "cache")
             direct(b)  # warm-up
-            hs, ds, gs, outs = [], [], [], []
+            hs, hl, ds, gs, outs = [], [], [], [], []
             for i in range(args.repeats):
-                w, n = harness(
-                    task, root / "out", fam, ckpt, f"{fam}-{i}", record=False, prefetch=args.prefetch
-                )
-                hs.append(w)
-                outs.append(w - sum(IN_BACKEND))
+                pf = args.prefetch
+                w_s, n_s = harness(small, root / "out", fam, ckpt, f"{fam}-s{i}", record=False, prefetch=pf)
+                w_l, n_l = harness(large, root / "out", fam, ckpt, f"{fam}-l{i}", record=False, prefetch=pf)
+                hs.append(w_s)
+                hl.append(w_l)
+                outs.append(w_l - sum(IN_BACKEND))
                 d, g = direct(b)
                 ds.append(d)
                 gs.append(g)
-            h, d, g, o = min(hs), min(ds), min(gs), min(outs)
+            h_s, h_l, d, g, o = min(hs), min(hl), min(ds), min(gs), min(outs)
+            marginal = (h_l - h_s) / (n_l - n_s)
+            fixed = h_s - n_s * marginal
+            per_d, per_df = d / n_l, (d + gen_frames) / n_l
             print(
-                f"{fam:16s} {n} samples  harness {h / n * 1e3:7.1f} ms/sample  direct {d / n * 1e3:7.1f} "
-                f"ms/sample (of which generate {g / n * 1e3:7.1f})  overhead {100 * (h / d - 1):+5.1f}%  "
-                f"runner outside the backend {o / n * 1e3:6.1f} ms/sample ({100 * o / d:4.1f}% of direct)  "
-                f"(runs: harness {[round(x, 2) for x in hs]} s, direct {[round(x, 2) for x in ds]} s)"
+                f"{fam:16s} {n_s}/{n_l} samples  harness {marginal * 1e3:7.1f} ms/sample (+ fixed "
+                f"{fixed * 1e3:6.1f} ms/run)  direct {per_d * 1e3:7.1f} ms/sample (generate "
+                f"{g / n_l * 1e3:6.1f}; + frames {per_df * 1e3:7.1f})  overhead vs direct "
+                f"{100 * (marginal / per_d - 1):+5.1f}%, "
+                f"vs direct + frames {100 * (marginal / per_df - 1):+5.1f}%  "
+                f"runner outside the backend {o / n_l * 1e3:6.1f} ms/sample  "
+                f"(runs: small {[round(x, 2) for x in hs]} s, large {[round(x, 2) for x in hl]} s, "
+                f"direct {[round(x, 2) for x in ds]} s)"
             )
 
 

@@ -137,9 +137,9 @@ def main() -> None:
             f"in {time.perf_counter() - t0:.1f}s"
         )
         out = root / "out"
-        timed(q1, out, "warm", "oryx-tiny", {}, args.frames, 2)  # lazy imports, tiny checkpoint, codecs
-        w1 = timed(q1, out, "tiny-q1", "oryx-tiny", {}, args.frames, 2)
-        w3 = timed(q3, out, "tiny-q3", "oryx-tiny", {}, args.frames, 2)
+        timed(q1, out, "warm", "oryx-tiny-random", {}, args.frames, 2)  # lazy imports, checkpoint, codecs
+        w1 = timed(q1, out, "tiny-q1", "oryx-tiny-random", {}, args.frames, 2)
+        w3 = timed(q3, out, "tiny-q3", "oryx-tiny-random", {}, args.frames, 2)
         print(
             f"oryx-tiny: 1 question/video {w1:.2f}s, 3 questions/video {w3:.2f}s, ratio {w3 / w1:.2f}x "
             f"(target <= 1.5x)"

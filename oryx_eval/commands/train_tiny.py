@@ -31,6 +31,7 @@ DEFAULTS = {
     "vision_lr_scale": 0.1,
     "match_weight": 2.0,
     "threads": 1,
+    "val_frames": 8,
 }
 
 err = Console(stderr=True)
@@ -41,6 +42,12 @@ def _ints(text: str, what: str) -> tuple[int, ...]:
         return tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
         raise OryxEvalError(f"{what} {text!r}: expected comma-separated integers, e.g. 2,4,8") from None
+
+
+def _kinds(val: dict[str, float]) -> str:
+    """``0.91 (shape 1.00, count 0.82)``: overall and per-kind held-out accuracy."""
+    per_kind = ", ".join(f"{k} {v:.2f}" for k, v in val.items() if k not in ("step", "all"))
+    return f"{val['all']:.2f} ({per_kind})"
 
 
 def train_tiny_cmd(
@@ -68,6 +75,13 @@ def train_tiny_cmd(
     threads: Annotated[int, typer.Option(help="torch CPU threads (results depend on it).")] = DEFAULTS[
         "threads"
     ],
+    val_frames: Annotated[
+        int, typer.Option(help="Haystack length of the held-out validation needles.")
+    ] = DEFAULTS["val_frames"],
+    init_from: Annotated[
+        Path | None,
+        typer.Option(help="A train-tiny output to continue from (same dims); its digest is recorded."),
+    ] = None,
 ) -> None:
     """Train the tiny Oryx (OryxViT, compressor, projector, Qwen2; tiny widths) on NIAH needles."""
     try:
@@ -82,9 +96,11 @@ def train_tiny_cmd(
             kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()),
             match_weight=match_weight,
             threads=threads,
+            val_frames=val_frames,
+            init_from=None if init_from is None else str(init_from),
             opt=OptimConfig(lr=lr, vision_lr_scale=vision_lr_scale),
         )
-        console = Console(stderr=True) if not sys.stderr.isatty() else err
+        plain = not sys.stderr.isatty()  # a log file: one line per validation instead of a live bar
         with Progress(
             TextColumn("[bold]train-tiny"),
             BarColumn(),
@@ -92,7 +108,8 @@ def train_tiny_cmd(
             TextColumn("loss {task.fields[loss]:.3f}  held-out acc {task.fields[acc]}"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=console,
+            console=err,
+            disable=plain,
         ) as progress:
             bar = progress.add_task("steps", total=cfg.steps, loss=float("nan"), acc="-")
             state = {"ema": None}
@@ -103,14 +120,13 @@ def train_tiny_cmd(
                 fields = {"loss": ema}
                 if val is not None:
                     fields["acc"] = f"{val['all']:.2f}"
+                    if plain:
+                        err.print(f"step {log.step + 1}/{cfg.steps} loss {ema:.3f} held-out {_kinds(val)}")
                 progress.update(bar, advance=1, **fields)
 
             record = train_tiny(cfg, out, on_step)
         last = record["validation"][-1]
-        per_kind = ", ".join(f"{k} {v:.2f}" for k, v in last.items() if k not in ("step", "all"))
-        err.print(
-            f"wrote {out} in {record['train_seconds']} s; held-out accuracy {last['all']:.2f} ({per_kind})"
-        )
+        err.print(f"wrote {out} in {record['train_seconds']} s; held-out accuracy {_kinds(last)}")
         err.print(f"note: {record['note']}")
     except OryxEvalError as e:
         err.print(f"[red]error:[/] {e}")

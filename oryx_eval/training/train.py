@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from model import OryxModel, load_oryx
 from model.writer import save_oryx
+from oryx_eval.backends.checkpoint import checkpoint_identity
 from oryx_eval.benchmarks.niah.needles import NEEDLE_KINDS
 from oryx_eval.errors import OryxEvalError
 from oryx_eval.schema import TASKS_DIR, load_task
@@ -55,6 +57,9 @@ class TrainConfig:
     val_every: int = 50
     task: str = "niah"  # the task whose prompt template and frame size the examples use
     threads: int = 1
+    # a `train-tiny` output directory to continue from (same dims, task and video resize): its weights
+    # replace the seeded initialisation; its digest and command are recorded
+    init_from: str | None = None
     opt: OptimConfig = field(default_factory=OptimConfig)
     dims: TinyDims = field(default_factory=TinyDims)
     video: dict[str, int] = field(default_factory=lambda: dict(TINY_VIDEO))
@@ -71,6 +76,9 @@ class TrainConfig:
         parts += [f"--kinds {','.join(self.kinds)}"]
         parts += [f"--lr {self.opt.lr}", f"--vision-lr-scale {self.opt.vision_lr_scale}"]
         parts += [f"--match-weight {self.match_weight}", f"--threads {self.threads}"]
+        parts += [f"--val-frames {self.val_frames}"]
+        if self.init_from is not None:
+            parts += [f"--init-from {self.init_from}"]
         return " ".join(parts)
 
 
@@ -82,6 +90,37 @@ def _jsonable(x: Any) -> Any:
     if isinstance(x, list | tuple):
         return [_jsonable(v) for v in x]
     return x
+
+
+def continued_model(
+    path: Path, cfg: TrainConfig, cfg_dict: dict[str, Any]
+) -> tuple[OryxModel, dict[str, Any]]:
+    """The model of the `train-tiny` output `path` (trainable) and its recorded identity.
+
+    Raises:
+        OryxEvalError: `path` is not a `train-tiny` output, or it was trained with other dims, task, video
+            resize or model config than `cfg`.
+    """
+    record_file = path / RECORD
+    if not record_file.is_file():
+        raise OryxEvalError(
+            f"--init-from {path}: no {RECORD}; expected an `oryx-eval train-tiny --out` directory"
+        )
+    record = json.loads(record_file.read_text())
+    ours = _jsonable(cfg)
+    for key in ("dims", "video", "task"):
+        if record["config"].get(key) != ours[key]:
+            was = record["config"].get(key)
+            raise OryxEvalError(f"--init-from {path}: trained with {key}={was!r}, this run has {ours[key]!r}")
+    if json.loads((path / "config.json").read_text()) != json.loads(json.dumps(cfg_dict)):
+        raise OryxEvalError(f"--init-from {path}: config.json differs from this run's model config")
+    model = load_oryx(path, dtype=torch.float32).train().requires_grad_(True)
+    ident = checkpoint_identity(path)
+    # the parent's own lineage: the commands that rebuild it, oldest first, end with its command
+    lineage = record.get("init_from") or {}
+    # (its own record's command has no --out: the path this run read it from is the one to write)
+    commands = [*lineage.get("commands", []), f"{record['command']} --out {path}"]
+    return model, {"path": str(path), "digest": ident["digest"], "commands": commands}
 
 
 def train_tiny(
@@ -101,6 +140,9 @@ def train_tiny(
     task = load_task(TASKS_DIR / f"{cfg.task}.yaml")
     frame_size = tuple(int(v) for v in task.dataset.args["frame_size"])
     model, cfg_dict = initial_model(cfg.seed, cfg.dims, task.prompt.template)
+    parent = None
+    if cfg.init_from is not None:
+        model, parent = continued_model(Path(cfg.init_from), cfg, cfg_dict)
     vspec = video_spec(cfg.video)
     source = NiahSource(model.tokenizer, task.prompt, frame_size, vspec)  # type: ignore[arg-type]
     draw = DrawSpec(cfg.haystack_seeds, cfg.frame_counts, cfg.kinds, cfg.ratios, cfg.rotations)
@@ -127,6 +169,9 @@ def train_tiny(
     record = {
         "note": NOTE,
         "command": cfg.command(),
+        "init_from": parent,
+        # every command that rebuilds this checkpoint, in order (the last one writes it; add --out)
+        "rebuild": [*(parent["commands"] if parent else []), cfg.command()],
         "config": _jsonable(cfg),
         "backend_defaults": dict(cfg.video),
         "losses": losses,

@@ -71,3 +71,13 @@ def test_invalid_yaml_and_missing_file(tmp_path: Path) -> None:
         load_task(p)
     with pytest.raises(TaskConfigError, match="no such task file"):
         load_task(tmp_path / "absent.yaml")
+
+
+def test_a_repeated_key_is_one_line_naming_the_key_and_line(mc_task: Path) -> None:
+    # PyYAML keeps the last of two equal keys without a word; a task file's first value would be ignored
+    text = mc_task.read_text()
+    mc_task.write_text(text.replace("dataset:\n", "dataset:\n  reader: a\n  reader: b\n", 1))
+    with pytest.raises(TaskConfigError) as e:
+        load_task(mc_task)
+    msg = str(e.value)
+    assert "key 'reader' appears twice" in msg and "line " in msg and "\n" not in msg

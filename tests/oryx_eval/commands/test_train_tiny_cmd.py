@@ -21,12 +21,13 @@ def test_cli_defaults_are_the_recipe_defaults() -> None:
         "vision_lr_scale": cfg.opt.vision_lr_scale,
         "match_weight": cfg.match_weight,
         "threads": cfg.threads,
+        "val_frames": cfg.val_frames,
     }
     assert cfg.command() == (
         f"oryx-eval train-tiny --seed 0 --steps {cfg.steps} --batch {cfg.batch} "
         f"--frame-counts {DEFAULTS['frame_counts']} --kinds {DEFAULTS['kinds']} --lr {cfg.opt.lr} "
         f"--vision-lr-scale {cfg.opt.vision_lr_scale} --match-weight {cfg.match_weight} "
-        f"--threads {cfg.threads}"
+        f"--threads {cfg.threads} --val-frames {cfg.val_frames}"
     )
 
 
@@ -39,4 +40,13 @@ def test_unknown_needle_kind_exits_2_and_writes_nothing(tmp_path) -> None:
     out = tmp_path / "x"
     res = CliRunner().invoke(app, ["train-tiny", "--out", str(out), "--kinds", "shape,foo", "--steps", "1"])
     assert res.exit_code == 2 and "--kinds" in res.output and "foo" in res.output
+    assert not out.exists()
+
+
+def test_init_from_a_directory_that_is_no_train_tiny_output_exits_2(tmp_path) -> None:
+    out = tmp_path / "x"
+    res = CliRunner().invoke(
+        app, ["train-tiny", "--out", str(out), "--steps", "1", "--init-from", str(tmp_path)]
+    )
+    assert res.exit_code == 2 and "--init-from" in res.output and "train_record.json" in res.output
     assert not out.exists()
