@@ -37,7 +37,7 @@ from oryx_eval.resume import options_from_record
 from oryx_eval.runner import DEFAULT_CACHE, RunOptions, run
 from oryx_eval.schema import TASKS_DIR, list_tasks, load_task, validate_all
 from oryx_eval.store import LOG_FILE, read_run_records
-from oryx_eval.summary import coverage_line, failure_lines, resume_command
+from oryx_eval.summary import compression_pivots, coverage_line, failure_lines, resume_command
 
 app = typer.Typer(
     add_completion=False,
@@ -111,6 +111,14 @@ def render_summary(rec: RunRecord, run_dir: Path) -> None:
         t.add_row(*row)
     if rec.stats:
         console.print(t)
+    for pv in compression_pivots(rec):
+        pt = Table(title=f"{pv.task}: accuracy by {pv.key} (n)")
+        pt.add_column(pv.key)
+        for c in pv.compressions:
+            pt.add_column(f"{c}x" if c.isdigit() else c, justify="right")
+        for group, cells in pv.rows:
+            pt.add_row(group, *(f"{_fmt(v, 2)} ({n})" for v, n in cells))
+        console.print(pt)
     records = read_run_records(run_dir)
     line = coverage_line(rec, len(records))
     if line:

@@ -45,12 +45,15 @@ def main() -> None:
     ap.add_argument("--per-cell", type=int, default=10)
     ap.add_argument("--compression", default="1,4,16")
     ap.add_argument("--model-path", required=True, help="an `oryx-eval train-tiny --out` directory")
+    ap.add_argument("--kinds", default="code_word,shape,count,order", help="needle kinds, comma-separated")
     ap.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
     args = ap.parse_args()
     raw = yaml.safe_load((ROOT / "tasks" / "niah.yaml").read_text())
     raw["name"] = "niah_heldout"
     raw["reports"] = []
-    raw["dataset"]["args"].update(frame_counts=[args.frames], per_cell=args.per_cell, marker=False)
+    raw["dataset"]["args"].update(
+        frame_counts=[args.frames], per_cell=args.per_cell, marker=False, needles=args.kinds.split(",")
+    )
     with tempfile.TemporaryDirectory() as tmp:
         task = Path(tmp) / "niah_heldout.yaml"
         task.write_text(yaml.safe_dump(raw))

@@ -74,3 +74,35 @@ def coverage_line(rec: RunRecord, recorded: int | None = None) -> str | None:
     if not p.planned:
         return f"run {rec.status}: no samples planned"
     return f"run {rec.status}: {done} of {p.planned} samples done"
+
+
+@dataclass
+class Pivot:
+    """The headline accuracy of one task by the groups of one breakdown key (rows) and compression
+    (columns): how the run's compression settings trade accuracy within each group."""
+
+    task: str
+    key: str
+    compressions: list[str]
+    rows: list[tuple[str, list[tuple[float | None, int]]]]  # (group value, [(accuracy, n) per compression])
+
+
+def compression_pivots(rec: RunRecord) -> list[Pivot]:
+    """One `Pivot` per task that ran at two or more compressions, by the task's first single-key
+    breakdown (e.g. ``[needle]``); tasks without such a breakdown are skipped."""
+    out = []
+    tasks = rec.spec.get("tasks")
+    if not isinstance(tasks, dict):  # e.g. an imported lmms-eval run: task names only, no breakdowns
+        return out
+    for task, spec in tasks.items():
+        comps = [s["compression"] for s in rec.stats if s["task"] == task]
+        keys = [b[0] for b in spec.get("breakdowns") or [] if len(b) == 1]
+        if len(comps) < 2 or not keys:
+            continue
+        cells: dict[str, dict[str, tuple[float | None, int]]] = defaultdict(dict)
+        for m in rec.metrics:
+            if m.task == task and m.name == "accuracy" and m.group is not None and list(m.group) == [keys[0]]:
+                cells[str(m.group[keys[0]])][m.compression] = (m.value, m.n)
+        rows = [(g, [cells[g].get(c, (None, 0)) for c in comps]) for g in cells]
+        out.append(Pivot(task, keys[0], comps, rows))
+    return out

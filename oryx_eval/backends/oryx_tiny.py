@@ -1,5 +1,6 @@
-"""Tiny Oryx backends: ``oryx-tiny`` / ``oryx-tiny-random`` (seeded random weights, the pipeline check)
-and ``oryx-tiny-trained`` (a checkpoint written by ``oryx-eval train-tiny``)."""
+"""Tiny Oryx backends: ``oryx-tiny`` (the tiny Oryx trained on synthetic needles, shipped in
+``checkpoints/oryx-tiny-niah``), ``oryx-tiny-random`` (seeded random weights, the pipeline check) and
+``oryx-tiny-trained`` (any checkpoint written by ``oryx-eval train-tiny``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from oryx_eval.registry import BACKENDS
 _KW = inspect.Parameter.KEYWORD_ONLY
 _CACHE = inspect.Parameter("cache_dir", _KW, annotation=str)
 _SEED = inspect.Parameter("seed", _KW, default=0, annotation=int)
+SHIPPED = Path(__file__).resolve().parents[2] / "checkpoints" / "oryx-tiny-niah"
+"""The trained tiny Oryx shipped in the repository (its ``train_record.json`` has the rebuild command)."""
 
 
 def _random(name: str, cache_dir: str, seed: int, kwargs: dict[str, Any]) -> OryxBackend:
@@ -30,9 +33,10 @@ def _random(name: str, cache_dir: str, seed: int, kwargs: dict[str, Any]) -> Ory
 
 
 @BACKENDS.register("oryx-tiny")
-def oryx_tiny_backend(cache_dir: str, seed: int = 0, **kwargs: Any) -> OryxBackend:
-    """The random-weight tiny Oryx (pipeline check); the same as ``oryx-tiny-random``."""
-    return _random("oryx-tiny", cache_dir, seed, kwargs)
+def oryx_tiny_backend(cache_dir: str, **kwargs: Any) -> OryxBackend:
+    """The tiny Oryx trained on synthetic needles and shipped in the repository (``SHIPPED``): the offline
+    demo's model. Its accuracy is a tiny model's on synthetic needles, never Oryx's."""
+    return _trained("oryx-tiny", SHIPPED, cache_dir, kwargs)
 
 
 @BACKENDS.register("oryx-tiny-random")
@@ -52,22 +56,25 @@ def oryx_tiny_trained_backend(cache_dir: str, model_path: str | None = None, **k
         raise BackendError(
             "backend 'oryx-tiny-trained' needs --model-path DIR (an `oryx-eval train-tiny` output)"
         )
-    path = Path(model_path)
+    return _trained("oryx-tiny-trained", Path(model_path), cache_dir, kwargs)
+
+
+def _trained(name: str, path: Path, cache_dir: str, kwargs: dict[str, Any]) -> OryxBackend:
+    """A `train-tiny` output loaded by the real loader, at the video resize it was trained at."""
     record_file = path / "train_record.json"
     if not record_file.is_file():
         raise BackendError(
-            f"oryx-tiny-trained: {record_file} not found; --model-path must be an "
-            "`oryx-eval train-tiny --out` directory"
+            f"{name}: {record_file} not found; --model-path must be an `oryx-eval train-tiny --out` directory"
         )
     record = json.loads(record_file.read_text())
     b = OryxBackend(model_path=str(path), cache_dir=cache_dir, **{**record["backend_defaults"], **kwargs})
-    b.name = "oryx-tiny-trained"
+    b.name = name
     b.note = record["note"]
     b.training = {"command": record["command"], "seed": record["config"]["seed"]}
     return b
 
 
 _TINY_DROP = ("model_path", "random_weights", "cache_dir")
-declare_params(oryx_tiny_backend, OryxBackend, drop=_TINY_DROP, lead=(_CACHE, _SEED))
+declare_params(oryx_tiny_backend, OryxBackend, drop=_TINY_DROP, lead=(_CACHE,))
 declare_params(oryx_tiny_random_backend, OryxBackend, drop=_TINY_DROP, lead=(_CACHE, _SEED))
 declare_params(oryx_tiny_trained_backend, OryxBackend, drop=_TINY_DROP, lead=(_CACHE, MODEL_PATH))

@@ -121,7 +121,11 @@ def train_tiny_cmd(
                 if val is not None:
                     fields["acc"] = f"{val['all']:.2f}"
                     if plain:
-                        err.print(f"step {log.step + 1}/{cfg.steps} loss {ema:.3f} held-out {_kinds(val)}")
+                        parts = " ".join(f"{k} {v:.3f}" for k, v in log.parts.items())
+                        line = (
+                            f"step {log.step + 1}/{cfg.steps} loss {ema:.3f} ({parts}) held-out {_kinds(val)}"
+                        )
+                        err.print(line, soft_wrap=True)
                 progress.update(bar, advance=1, **fields)
 
             record = train_tiny(cfg, out, on_step)

@@ -116,11 +116,23 @@ def continued_model(
         raise OryxEvalError(f"--init-from {path}: config.json differs from this run's model config")
     model = load_oryx(path, dtype=torch.float32).train().requires_grad_(True)
     ident = checkpoint_identity(path)
-    # the parent's own lineage: the commands that rebuild it, oldest first, end with its command
-    lineage = record.get("init_from") or {}
-    # (its own record's command has no --out: the path this run read it from is the one to write)
-    commands = [*lineage.get("commands", []), f"{record['command']} --out {path}"]
-    return model, {"path": str(path), "digest": ident["digest"], "commands": commands}
+    return model, {"path": str(path), "digest": ident["digest"], "commands": lineage(path, record)}
+
+
+def lineage(path: Path, record: dict[str, Any]) -> list[str]:
+    """The commands that rebuild the `train-tiny` output `path` (whose record is `record`), oldest first.
+
+    A record's own command has no ``--out``: the path it is read from is the one to write. A parent that
+    is still on disk with its recorded digest is followed there; otherwise its recorded commands are used.
+    """
+    own = f"{record['command']} --out {path}"
+    parent = record.get("init_from")
+    if not parent:
+        return [own]
+    ppath = Path(parent["path"])
+    if (ppath / RECORD).is_file() and checkpoint_identity(ppath)["digest"] == parent["digest"]:
+        return [*lineage(ppath, json.loads((ppath / RECORD).read_text())), own]
+    return [*parent.get("commands", []), own]
 
 
 def train_tiny(

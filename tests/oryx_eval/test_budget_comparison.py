@@ -26,15 +26,15 @@ def test_budget_sweeps_of_several_models_share_one_plot(tmp_path: Path) -> None:
     hf = sweep_from_cli([str(task)], "internvl", {"model_path": str(ckpt)}, ["4"], None,
                         {"token_budget": [64, 1024]})  # fmt: skip
     run_sweep(hf, tmp_path / "sw-internvl")
-    oryx = sweep_from_cli([str(task)], "oryx-tiny", {}, ["4", "16"], None, {})
+    oryx = sweep_from_cli([str(task)], "oryx-tiny-random", {}, ["4", "16"], None, {})
     run_sweep(oryx, tmp_path / "sw-oryx")
     lb = build([tmp_path / "sw-internvl", tmp_path / "sw-oryx"])
     rows = {(r.model.split(" ")[0], r.setting): r for r in lb.rows}
     budget = {s: r.visual_tokens for (m, s), r in rows.items() if m == "internvl"}
     assert budget["c4 token_budget=64"] < budget["c4 token_budget=1024"]  # the budget chose the setting
-    assert {s for m, s in rows if m == "oryx-tiny"} == {"c4", "c16"}
+    assert {s for m, s in rows if m == "oryx-tiny-random"} == {"c4", "c16"}
     md = to_markdown(lb)
-    assert "token_budget=64" in md and "oryx-tiny" in md
+    assert "token_budget=64" in md and "oryx-tiny-random" in md
     html = to_html(lb)
     pngs = [p for p in html.split('src="data:image/png;base64,')[1:]]
     assert len(pngs) == 1  # one task: every model and setting on one plot

@@ -138,8 +138,8 @@ def test_serve_oryx_tiny(tmp_path: Path) -> None:
     """Our model behind /v1/chat/completions: usage = its own token counts, its stage latencies."""
     from oryx_eval.runner import build_backend
 
-    backend = build_backend("oryx-tiny", {}, tmp_path / "cache")
-    with running(ChatService(backend, "oryx-tiny")) as url:
+    backend = build_backend("oryx-tiny-random", {}, tmp_path / "cache")
+    with running(ChatService(backend, "oryx-tiny-random")) as url:
         img = {"type": "image_url", "image_url": {"url": _uri(64, 64)}}
         body = {**_user(img, img, {"type": "text", "text": "What is shown?"}), "max_tokens": 3}
         status, out = _post(url, body)

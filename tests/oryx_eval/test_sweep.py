@@ -1,4 +1,4 @@
-"""Sweeps: a 2x2 (compression x frames) NIAH grid on oryx-tiny, SIGKILLed mid-point and resumed."""
+"""Sweeps: a 2x2 (compression x frames) NIAH grid on oryx-tiny-random, SIGKILLed mid-point and resumed."""
 
 from __future__ import annotations
 
@@ -58,10 +58,10 @@ def test_sweep_file_validation(tmp_path: Path) -> None:
     f.write_text("tasks: [niah]\ncompression: ['4', '4']\n")
     with pytest.raises(SweepError, match="repeated"):
         load_sweep(f)
-    f.write_text("tasks: [niah]\nmodel: oryx-tiny\ngrid_args: {video_max_side: [320, 480]}\n")
+    f.write_text("tasks: [niah]\nmodel: oryx-tiny-random\ngrid_args: {video_max_side: [320, 480]}\n")
     assert load_sweep(f).grid_args == {"video_max_side": [320, 480]}
     with pytest.raises(SweepError, match="frames"):
-        sweep_from_cli(["niah"], "oryx-tiny", {}, ["4"], [0], {})
+        sweep_from_cli(["niah"], "oryx-tiny-random", {}, ["4"], [0], {})
 
 
 def test_pareto_front() -> None:
@@ -73,7 +73,7 @@ def test_pareto_front() -> None:
 def test_sweep_2x2_resumes_after_sigkill_and_reuses_points(tmp_path: Path) -> None:
     task = small_niah(tmp_path)
     out = tmp_path / "sweep"
-    args = ["--tasks", str(task), "--model", "oryx-tiny", "--compression", "4,16", "--frames", "4,8"]
+    args = ["--tasks", str(task), "--model", "oryx-tiny-random", "--compression", "4,16", "--frames", "4,8"]
     args += ["--model-arg", "video_min_side=128", "--model-arg", "video_max_side=128"]  # small frames: fast
     cmd = [sys.executable, str(ROOT / "cli.py"), "sweep", "--output", str(out), *args, "--limit", str(LIMIT)]
     log = (tmp_path / "log").open("w")
@@ -96,7 +96,7 @@ def test_sweep_2x2_resumes_after_sigkill_and_reuses_points(tmp_path: Path) -> No
     assert not (out / "c16-f4").exists()
 
     small = {"video_min_side": 128, "video_max_side": 128}
-    spec = sweep_from_cli([str(task)], "oryx-tiny", small, ["4", "16"], [4, 8], {}, limit=LIMIT)
+    spec = sweep_from_cli([str(task)], "oryx-tiny-random", small, ["4", "16"], [4, 8], {}, limit=LIMIT)
     seen: list[tuple[int, str]] = []
     results = run_sweep(spec, out, lambda i, n, p, d, t: seen.append((i, p.name)))
     assert [r.status for r in results] == ["reused", "resumed", "ran", "ran"]
@@ -134,7 +134,7 @@ def test_sweep_2x2_resumes_after_sigkill_and_reuses_points(tmp_path: Path) -> No
 
     again = run_sweep(spec, out)  # everything finished: every point reused, nothing rerun
     assert [r.status for r in again] == ["reused"] * 4
-    other = sweep_from_cli([str(task)], "oryx-tiny", small, ["4"], [4], {}, limit=LIMIT - 1)
+    other = sweep_from_cli([str(task)], "oryx-tiny-random", small, ["4"], [4], {}, limit=LIMIT - 1)
     with pytest.raises(SweepError, match="other settings"):
         run_sweep(other, out)
 

@@ -12,8 +12,10 @@ from tokenizers import Tokenizer
 
 from model import load_oryx
 from model.writer import save_oryx
+from oryx_eval.backends.oryx_tiny import SHIPPED
 from oryx_eval.errors import BackendError
 from oryx_eval.registry import BACKENDS
+from oryx_eval.runner import build_backend
 from oryx_eval.training.train import TrainConfig, train_tiny
 
 
@@ -48,12 +50,20 @@ def test_backends_record_what_they_are(trained: Path, tmp_path: Path) -> None:
     assert desc["random_weights"] is False and "not Oryx's accuracy" in desc["note"]
     assert desc["training"]["command"].startswith("oryx-eval train-tiny")
     assert desc["args"]["video_max_side"] == 64  # the resolution it was trained at
-    for name in ("oryx-tiny", "oryx-tiny-random"):
-        rand = BACKENDS.get(name)(cache_dir=str(tmp_path)).describe()
-        assert (
-            rand["name"] == name and rand["random_weights"] is True and "NOT Oryx's accuracy" in rand["note"]
-        )
+    rand = BACKENDS.get("oryx-tiny-random")(cache_dir=str(tmp_path)).describe()
+    assert rand["name"] == "oryx-tiny-random" and rand["random_weights"] is True
+    assert "NOT Oryx's accuracy" in rand["note"]
     with pytest.raises(BackendError, match="train_record.json"):
         BACKENDS.get("oryx-tiny-trained")(cache_dir=str(tmp_path), model_path=str(tmp_path))
     with pytest.raises(BackendError, match="--model-path"):
         BACKENDS.get("oryx-tiny-trained")(cache_dir=str(tmp_path))
+
+
+def test_oryx_tiny_is_the_shipped_trained_checkpoint(tmp_path: Path) -> None:
+    desc = BACKENDS.get("oryx-tiny")(cache_dir=str(tmp_path)).describe()
+    assert desc["name"] == "oryx-tiny" and desc["random_weights"] is False
+    assert "not Oryx's accuracy" in desc["note"]
+    assert Path(desc["args"]["model_path"]) == SHIPPED
+    assert desc["training"]["command"] == json.loads((SHIPPED / "train_record.json").read_text())["command"]
+    with pytest.raises(BackendError, match="unknown argument 'seed'"):  # trained: no weight seed to pick
+        build_backend("oryx-tiny", {"seed": 1}, tmp_path)

@@ -79,7 +79,7 @@ def test_val_oryx_tiny(lvb: Path, tmp_path: Path, shared_cache: Path) -> None:
         tmp_path,
         "longvideobench_val_subtitles",
         {"longvideobench": lvb},
-        backend="oryx-tiny",
+        backend="oryx-tiny-random",
         cache_dir=shared_cache,
         limit=2,
     )

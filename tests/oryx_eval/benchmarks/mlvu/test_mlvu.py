@@ -74,7 +74,7 @@ def test_mlvu_test_oryx_tiny(tmp_path: Path, shared_cache: Path) -> None:
         tmp_path,
         "mlvu_test",
         {"mlvu_test": F.mlvu_test(tmp_path / "d")},
-        backend="oryx-tiny",
+        backend="oryx-tiny-random",
         cache_dir=shared_cache,
         limit=2,
     )

@@ -89,7 +89,7 @@ def test_tiny_oryx_native_resolution(tmp_path: Path) -> None:
     res = run(
         RunOptions(
             tasks=[str(task)],
-            backend="oryx-tiny",
+            backend="oryx-tiny-random",
             output_dir=tmp_path / "out",
             run_id="tiny",
             cache_dir=tmp_path / "cache",

@@ -103,7 +103,7 @@ def test_tiny_oryx_multi_view(tmp_path: Path, data: Path) -> None:
     raw["generation"]["max_new_tokens"] = 4
     task = tmp_path / "scanqa_tiny.yaml"
     task.write_text(yaml.safe_dump(raw))
-    opts = _opts(tmp_path, "scanqa_val", data, "oryx-tiny", limit=2, compressions=["4", "16"])
+    opts = _opts(tmp_path, "scanqa_val", data, "oryx-tiny-random", limit=2, compressions=["4", "16"])
     res = run(opts.__class__(**{**vars(opts), "tasks": [str(task)]}))
     assert len(res.samples) == 4 and all(r.error is None for r in res.samples)
     spec = VideoResize()

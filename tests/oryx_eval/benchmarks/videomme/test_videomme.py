@@ -90,7 +90,7 @@ def test_videomme_oryx_prompt_is_python_list(vmme: Path, tmp_path: Path) -> None
 
 def test_videomme_oryx_tiny(vmme: Path, tmp_path: Path, shared_cache: Path) -> None:
     res = run_task(
-        tmp_path, "videomme", {"videomme": vmme}, backend="oryx-tiny", cache_dir=shared_cache, limit=3
+        tmp_path, "videomme", {"videomme": vmme}, backend="oryx-tiny-random", cache_dir=shared_cache, limit=3
     )
     assert len(res.samples) == 3 and all(r.error is None for r in res.samples)
     assert res.record.status == "success"  # a random-weight model: pipeline check only, never accuracy
