@@ -75,8 +75,11 @@ def _fed_label(n: int, cells: dict[tuple[int, int], Cell]) -> str:
     return f"{frame_label(n)}\n(fed {span})"
 
 
-def draw_heatmaps(panels: list[Panel], stem: Path, title: str, chance: float = CHANCE) -> list[Path]:
-    """Draw ``panels`` side by side into ``stem.png`` and ``stem.svg``; returns both paths."""
+def draw_heatmaps(
+    panels: list[Panel], stem: Path, title: str, chance: float = CHANCE, ncols: int | None = None
+) -> list[Path]:
+    """Draw ``panels`` into ``stem.png`` and ``stem.svg``, row by row, ``ncols`` per row (default: all in
+    one row); returns both paths."""
     from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import TwoSlopeNorm
@@ -85,13 +88,18 @@ def draw_heatmaps(panels: list[Panel], stem: Path, title: str, chance: float = C
 
     if not panels:
         raise ValueError("draw_heatmaps: no panels")
+    ncols = min(ncols or len(panels), len(panels))
+    nrows = -(-len(panels) // ncols)
     ns_all = [sorted({n for n, _ in p.cells}) for p in panels]
     ds_all = [sorted({d for _, d in p.cells}) for p in panels]
-    width = sum(max(3.9, 0.9 * len(ns) + 1.6) for ns in ns_all) + 1.6
-    height = max(3.6, 0.55 * max(len(ds) for ds in ds_all) + 2.6)
+    width = sum(max(3.9, 0.9 * len(ns) + 1.6) for ns in ns_all[:ncols]) + 1.6
+    height = nrows * max(3.6, 0.55 * max(len(ds) for ds in ds_all) + 2.6)
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    grid_axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax in grid_axes.flat[len(panels) :]:
+        ax.set_visible(False)
+    axes = list(grid_axes.flat[: len(panels)])
     norm = TwoSlopeNorm(vmin=0.0, vcenter=chance, vmax=1.0)
     cmap = "RdBu"
     reasons: dict[str, str] = {}
@@ -132,7 +140,7 @@ def draw_heatmaps(panels: list[Panel], stem: Path, title: str, chance: float = C
                         x + 0.5, y + 0.5, "not run", ha="center", va="center", fontsize=7, color="#888888"
                     )
         ax.set_xlabel("haystack frames N\n(fed: frames given to the model, needles included)", fontsize=8)
-        if ax is axes[0]:
+        if axes.index(ax) % ncols == 0:
             ax.set_ylabel("needle depth (% of haystack)", fontsize=8)
         ax.set_title(panel.label, fontsize=10)
     bar = fig.colorbar(mesh, ax=list(axes), label="score (mean over the cell's needles)", shrink=0.9)

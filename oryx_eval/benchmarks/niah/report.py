@@ -129,8 +129,14 @@ def run_title(run_json: Path | None) -> str:
     return ", ".join(parts)
 
 
+BY = ("needle",)
+"""Accepted values of the report option ``by`` (one heatmap row per value of that metadata key)."""
+
+
 @REPORTS.register("niah_heatmap")
-def niah_report(records: list[SampleRecord], out_dir: Path, task: str, **args: Any) -> list[Path]:
+def niah_report(
+    records: list[SampleRecord], out_dir: Path, task: str, by: str | None = None, **args: Any
+) -> list[Path]:
     """Write LongVA-format NIAH results per compression setting and one heatmap of all settings.
 
     Files per setting: ``all_accuracies.json``, ``avg_accuracy.txt`` and ``niah_summary.json`` (errors
@@ -143,13 +149,17 @@ def niah_report(records: list[SampleRecord], out_dir: Path, task: str, **args: A
         records: Sample records of the run (only those of ``task`` are used).
         out_dir: Directory to write into (created).
         task: Task name.
-        **args: Report options from the task file; none are defined (any raises ``ValueError``).
+        by: ``"needle"``: one heatmap row per needle kind (each a panel per setting) instead of one panel
+            per setting over all kinds; the LongVA files stay per setting.
+        **args: Other report options: none are defined (any raises ``ValueError``).
 
     Returns:
         The written paths.
     """
     if args:
-        raise ValueError(f"niah_heatmap report ({task}): unknown options {sorted(args)}")
+        raise ValueError(f"niah_heatmap report ({task}): unknown options {sorted(args)}; accepted: by")
+    if by is not None and by not in BY:
+        raise ValueError(f"niah_heatmap report ({task}): by={by!r}; accepted values: {', '.join(BY)}")
     by_comp = by_compression(records, task, "niah_heatmap")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -176,15 +186,31 @@ def niah_report(records: list[SampleRecord], out_dir: Path, task: str, **args: A
         written += [acc, avg, summ]
         used = sorted({r.compression_used for r in recs if r.compression_used and r.compression_used != comp})
         label = f"compression {comp}" + (f" (used {', '.join(used)}x)" if used else "")
-        panels.append(Panel(f"{label}: average {summary['avg_accuracy']:.3f}", stats, comp))
+        if by is None:
+            panels.append(Panel(f"{label}: average {summary['avg_accuracy']:.3f}", stats, comp))
+    if by is not None:
+        panels = _panels_by(by_comp, by)
     run_json = next((p for p in (out / "run.json", out.parent / "run.json") if p.is_file()), None)
     title = f"{task}: {run_title(run_json)}"
     hm = out / "heatmap.json"
     hm.write_text(
         json.dumps({"task": task, "title": title, "panels": [_panel_json(p) for p in panels]}, indent=1)
     )
-    written += [hm, *draw_heatmaps(panels, out / "heatmap", title)]
+    written += [hm, *draw_heatmaps(panels, out / "heatmap", title, ncols=len(by_comp))]
     return written
+
+
+def _panels_by(by_comp: dict[str, list[SampleRecord]], key: str) -> list[Panel]:
+    """Panels row by row: one row per value of metadata `key` (first-seen order), a panel per setting."""
+    values = list(dict.fromkeys(r.metadata[key] for recs in by_comp.values() for r in recs))
+    panels = []
+    for v in values:
+        for comp, recs in by_comp.items():
+            stats = cell_stats([r for r in recs if r.metadata[key] == v])
+            cells = {k: c.value for k, c in stats.items() if c.does_not_fit < c.n}
+            avg = sum(cells.values()) / len(cells) if cells else float("nan")
+            panels.append(Panel(f"{v}, compression {comp}: average {avg:.3f}", stats, comp))
+    return panels
 
 
 def _panel_json(p: Panel) -> dict[str, Any]:

@@ -184,3 +184,28 @@ def test_cells_that_do_not_fit_are_not_scored(tmp_path: Path) -> None:
     cells = json.loads((tmp_path / "heatmap.json").read_text())
     flat = json.dumps(cells)
     assert '"does_not_fit": 1' in flat and "does not fit: prompt longer" in flat
+
+
+def test_heatmap_by_needle_has_a_row_per_kind_and_a_panel_per_setting(tmp_path: Path) -> None:
+    recs = [
+        _rec(8, 0, 1.0, comp, needle=kind)
+        for comp in ("1", "16")
+        for kind in ("shape", "count")
+        for _ in range(2)
+    ]
+    recs[-1] = _rec(8, 0, 0.0, "16", needle="count")  # count at 16x: one of two right
+    written = niah_report(recs, tmp_path, "niah", by="needle")
+    panels = json.loads((tmp_path / "heatmap.json").read_text())["panels"]
+    assert [(p["label"].split(",")[0], p["compression"]) for p in panels] == [
+        ("shape", "1"), ("shape", "16"), ("count", "1"), ("count", "16"),
+    ]  # fmt: skip
+    assert [p["cells"][0]["value"] for p in panels] == [1.0, 1.0, 1.0, 0.5]
+    assert "count, compression 16: average 0.500" in panels[3]["label"]
+    assert (tmp_path / "avg_accuracy_c16.txt").read_text().startswith("Average Accuracy: 0.75")  # all kinds
+    png = np.asarray(Image.open(next(p for p in written if p.suffix == ".png")))
+    assert png.shape[0] > png.shape[1] * 0.5  # two rows of panels: taller than one row
+
+
+def test_heatmap_by_an_unknown_key_names_the_accepted_values(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="by='depth'; accepted values: needle"):
+        niah_report([_rec(8, 0, 1.0)], tmp_path, "niah", by="depth")
