@@ -125,9 +125,12 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--families", default=",".join(BACKEND))
     ap.add_argument("--prefetch", type=int, default=4, help="runner prefetch window (0: media made in line)")
+    ap.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     ap.add_argument("--per-cell", type=int, default=1, help="needles per grid cell of the small run")
     ap.add_argument("--per-cell-large", type=int, default=4, help="needles per grid cell of the large run")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     frames = [int(x) for x in args.frames.split(",")]
     print(
         f"torch threads {torch.get_num_threads()}; NIAH frames {frames}, 224x224, default resolution knobs, "
