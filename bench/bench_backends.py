@@ -14,7 +14,9 @@ Per-sample overhead is the marginal cost: the grid runs at two sizes (``--per-ce
 ``--per-cell-large`` needles per cell) and harness ms/sample = (wall_large - wall_small) / (n_large -
 n_small), so the run's fixed start-up and finish (task loading, identity, run folder, summary, reports)
 is printed apart instead of being spread over a handful of samples. "direct + frames" adds the time the
-frames took to generate (the requests' ``decode_s``), which a hand-written loop must also spend.
+hand-written loop makes each sample's frames (``load_media`` on its recorded media reference, no frame
+cache) right before its model call, as a user's own loop would: frames and model interleaved, so the
+caches see the same traffic as in the harness.
 
     python bench/bench_backends.py --frames 8,16 --repeats 3
 """
@@ -41,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BACKEND = {"qwen2-vl": "qwen2-vl", "qwen2.5-vl": "qwen2-vl", "llava-onevision": "llava-onevision",
            "internvl": "internvl"}  # fmt: skip
 REQUESTS: list[Any] = []
+MEDIA: list[tuple[Any, Any]] = []  # (media ref, sampling) of every load the recorded run made
 BUILD: list[float] = []  # seconds to construct the backend (load + checkpoint hash) in each run
 IN_BACKEND: list[float] = []  # seconds inside each backend.generate call of a run
 
@@ -80,7 +83,15 @@ def harness(
         b.generate = rec
         return b
 
+    load = runner.load_media
+
+    def load_and_record(ref, sampling, *rest):  # noqa: ANN001, ANN002, ANN202 - instrumentation
+        if record:
+            MEDIA.append((ref, sampling))
+        return load(ref, sampling, *rest)
+
     runner.build_backend = build_and_record
+    runner.load_media = load_and_record
     BUILD.clear()
     IN_BACKEND.clear()
     try:
@@ -93,22 +104,24 @@ def harness(
         wall = time.perf_counter() - t0 - sum(BUILD)
     finally:
         runner.build_backend = build
+        runner.load_media = load
     errors = [r.error for r in res.samples if r.error]
     assert not errors, errors
     return wall, len(res.samples)
 
 
-def frames_s() -> float:
-    """Seconds the recorded requests' media took to generate (``decode_s``)."""
-    return sum(m.decode_s for r in REQUESTS for m in r.media)
+def direct(b: Any, frames: bool = False) -> tuple[float, float]:
+    """The recorded requests answered by the processor steps + ``model.generate``; (total, generate) s.
 
-
-def direct(b: Any) -> tuple[float, float]:
-    """The recorded requests answered by the processor steps + ``model.generate``; (total, generate) s."""
+    With `frames`, each request's step first makes one recorded sample's media again (``load_media``,
+    no frame cache): the hand-written loop over the same samples, frames and model interleaved.
+    """
     t0 = time.perf_counter()
     gen_s = 0.0
     with torch.inference_mode():
-        for r in REQUESTS:
+        for i, r in enumerate(REQUESTS):
+            if frames:
+                runner.load_media(*MEDIA[i])
             mi = b.prepare_media(r.media[0])
             inputs, _, _ = b.build_inputs(mi, r.prompt)
             b.before_generate(mi)
@@ -142,11 +155,11 @@ def main() -> None:
         for fam in args.families.split(","):
             ckpt = write_tiny(fam, root / "ck" / fam)
             REQUESTS.clear()
+            MEDIA.clear()
             harness(large, root / "out", fam, ckpt, f"{fam}-warm", record=True)  # warm-up + record requests
-            gen_frames = frames_s()
             b = runner.build_backend(BACKEND[fam], {"model_path": str(ckpt)}, root / "cache")
             direct(b)  # warm-up
-            hs, hl, ds, gs, outs = [], [], [], [], []
+            hs, hl, ds, gs, outs, fs = [], [], [], [], [], []
             for i in range(args.repeats):
                 pf = args.prefetch
                 w_s, n_s = harness(small, root / "out", fam, ckpt, f"{fam}-s{i}", record=False, prefetch=pf)
@@ -157,10 +170,12 @@ def main() -> None:
                 d, g = direct(b)
                 ds.append(d)
                 gs.append(g)
-            h_s, h_l, d, g, o = min(hs), min(hl), min(ds), min(gs), min(outs)
+                fs.append(direct(b, frames=True)[0])
+            h_s, h_l, d, g, o, df = min(hs), min(hl), min(ds), min(gs), min(outs), min(fs)
             marginal = (h_l - h_s) / (n_l - n_s)
             fixed = h_s - n_s * marginal
-            per_d, per_df = d / n_l, (d + gen_frames) / n_l
+            assert len(MEDIA) == len(REQUESTS), (len(MEDIA), len(REQUESTS))  # frames mode: one media each
+            per_d, per_df = d / n_l, df / n_l
             print(
                 f"{fam:16s} {n_s}/{n_l} samples  harness {marginal * 1e3:7.1f} ms/sample (+ fixed "
                 f"{fixed * 1e3:6.1f} ms/run)  direct {per_d * 1e3:7.1f} ms/sample (generate "

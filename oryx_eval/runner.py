@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from oryx_eval import distributed as D
+from oryx_eval.allocator import tune_malloc
 from oryx_eval.backends.args import backend_params, validate_backend_args
 from oryx_eval.benchmarks.data import DEFAULT_DATA_ROOT, resolve_data_dir
 from oryx_eval.errors import DatasetError, OryxEvalError, RunFailedError, RunStoreError, TaskConfigError
@@ -333,6 +334,7 @@ def _session_info(opts: RunOptions, dist: D.Dist, bound: FailureBound, started: 
         "retry_failed": opts.retry_failed,
         "workers": opts.workers,
         "prefetch": opts.prefetch,
+        "malloc": tune_malloc(),  # speed only (oryx_eval/allocator.py)
         "frame_cache": {
             "disk": opts.disk_frame_cache,
             "gb": opts.frame_cache_gb,
