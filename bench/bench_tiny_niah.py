@@ -6,7 +6,8 @@ Builds a NIAH grid from tasks/niah.yaml (evaluation seed 0, never a training see
 Wilson interval per (kind, ratio),
 the mean visual tokens per ratio, and the wall time. Not a unit test: a figure for docs/README.
 
-    python bench/bench_tiny_niah.py --model-path runs/oryx-tiny-niah --frames 64 --per-cell 10
+    python bench/bench_tiny_niah.py --frames 64 --per-cell 10      # the shipped checkpoint
+    python bench/bench_tiny_niah.py --model-path runs/oryx-tiny-niah --kinds shape
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=64)
     ap.add_argument("--per-cell", type=int, default=10)
     ap.add_argument("--compression", default="1,4,16")
-    ap.add_argument("--model-path", required=True, help="an `oryx-eval train-tiny --out` directory")
+    ap.add_argument(
+        "--model-path", default=str(ROOT / "checkpoints" / "oryx-tiny-niah"),
+        help="an `oryx-eval train-tiny --out` directory (default: the shipped `oryx-tiny`)",
+    )  # fmt: skip
     ap.add_argument("--kinds", default="code_word,shape,count,order", help="needle kinds, comma-separated")
     ap.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
     args = ap.parse_args()
