@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from oryx_eval.errors import OryxEvalError
 from oryx_eval.run_summary import RunSummary, find_runs, summarise_run
+from oryx_eval.yaml_files import load_yaml, yaml_problem
 
 SETTING_SKIP = ("model_path", "device", "cache_dir", "attn_backend")
 """Backend arguments that do not change a number (where/how it ran): left out of the setting label."""
@@ -53,12 +54,12 @@ class ReferenceFile(BaseModel):
 def load_reference(path: Path) -> list[ReferenceRow]:
     """Read a reference YAML; raises LeaderboardError naming the file and field."""
     try:
-        raw = yaml.safe_load(Path(path).read_text())
+        raw = load_yaml(Path(path).read_text())
         return ReferenceFile.model_validate(raw).reported
     except FileNotFoundError:
         raise LeaderboardError(f"{path}: no such reference file") from None
     except yaml.YAMLError as e:
-        raise LeaderboardError(f"{path}: invalid YAML: {e}") from None
+        raise LeaderboardError(f"{path}: invalid YAML: {yaml_problem(e)}") from None
     except ValidationError as e:
         err = e.errors()[0]
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"

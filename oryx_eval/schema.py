@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from oryx_eval.errors import TaskConfigError, UnknownNameError
 from oryx_eval.records import FrameSampling, GenerationSettings
+from oryx_eval.yaml_files import load_yaml, yaml_problem
 
 TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
 
@@ -194,34 +195,11 @@ def _did_you_mean(loc: tuple) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """`yaml.SafeLoader` that rejects a key repeated in one mapping (PyYAML keeps the last one silently,
-    so a task file's earlier value would be ignored without a word)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:  # type: ignore[override]
-        seen: set = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def yaml_problem(e: yaml.YAMLError) -> str:
-    """One line for a YAML error: ``line 3, column 1: key 'name' appears twice in one mapping``."""
-    mark = getattr(e, "problem_mark", None)
-    problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark is not None else problem
-
-
 def load_task(path: str | Path) -> TaskSpec:
     """Load and fully validate one task file; raises TaskConfigError naming file, field and reason."""
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        raw = load_yaml(path.read_text())
     except FileNotFoundError:
         raise TaskConfigError(f"{path}: no such task file") from None
     except yaml.YAMLError as e:

@@ -27,6 +27,7 @@ from oryx_eval.errors import OryxEvalError
 from oryx_eval.results import RUN_FILE, load_run, write_json_atomic
 from oryx_eval.runner import RunOptions, run
 from oryx_eval.schema import load_task, task_path
+from oryx_eval.yaml_files import load_yaml, yaml_problem
 
 POINT_FILE = "sweep_point.json"
 Compression = Literal["1", "4", "16", "auto"]
@@ -90,11 +91,11 @@ class SweepSpec(BaseModel):
 def load_sweep(path: Path) -> SweepSpec:
     """Read and validate a sweep YAML; raises SweepError naming the file and field."""
     try:
-        raw = yaml.safe_load(Path(path).read_text())
+        raw = load_yaml(Path(path).read_text())
     except FileNotFoundError:
         raise SweepError(f"{path}: no such sweep file") from None
     except yaml.YAMLError as e:
-        raise SweepError(f"{path}: invalid YAML: {e}") from None
+        raise SweepError(f"{path}: invalid YAML: {yaml_problem(e)}") from None
     if not isinstance(raw, dict):
         raise SweepError(f"{path}: top level must be a mapping")
     try:

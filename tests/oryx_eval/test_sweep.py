@@ -58,6 +58,9 @@ def test_sweep_file_validation(tmp_path: Path) -> None:
     f.write_text("tasks: [niah]\ncompression: ['4', '4']\n")
     with pytest.raises(SweepError, match="repeated"):
         load_sweep(f)
+    f.write_text("tasks: [niah]\ntasks: [mlvu_dev]\n")  # PyYAML alone would keep the second silently
+    with pytest.raises(SweepError, match=r"invalid YAML: line 2, column 1: key 'tasks' appears twice"):
+        load_sweep(f)
     f.write_text("tasks: [niah]\nmodel: oryx-tiny-random\ngrid_args: {video_max_side: [320, 480]}\n")
     assert load_sweep(f).grid_args == {"video_max_side": [320, 480]}
     with pytest.raises(SweepError, match="frames"):
