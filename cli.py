@@ -112,7 +112,7 @@ def render_summary(rec: RunRecord, run_dir: Path) -> None:
     if rec.stats:
         console.print(t)
     for pv in compression_pivots(rec):
-        pt = Table(title=f"{pv.task}: accuracy by {pv.key} (n)")
+        pt = Table(title=f"{pv.task}: {pv.metric} by {pv.key} (n)")
         pt.add_column(pv.key)
         for c in pv.compressions:
             pt.add_column(f"{c}x" if c.isdigit() else c, justify="right")

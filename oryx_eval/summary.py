@@ -78,18 +78,19 @@ def coverage_line(rec: RunRecord, recorded: int | None = None) -> str | None:
 
 @dataclass
 class Pivot:
-    """The headline accuracy of one task by the groups of one breakdown key (rows) and compression
-    (columns): how the run's compression settings trade accuracy within each group."""
+    """One task's headline metric (its first ``metrics`` entry, as in the run summary) by the groups of one
+    breakdown key (rows) and compression (columns): how the compression settings trade it per group."""
 
     task: str
+    metric: str
     key: str
     compressions: list[str]
-    rows: list[tuple[str, list[tuple[float | None, int]]]]  # (group value, [(accuracy, n) per compression])
+    rows: list[tuple[str, list[tuple[float | None, int]]]]  # (group value, [(value, n) per compression])
 
 
 def compression_pivots(rec: RunRecord) -> list[Pivot]:
     """One `Pivot` per task that ran at two or more compressions, by the task's first single-key
-    breakdown (e.g. ``[needle]``); tasks without such a breakdown are skipped."""
+    breakdown (e.g. ``[needle]``); tasks without such a breakdown or metric are skipped."""
     out = []
     tasks = rec.spec.get("tasks")
     if not isinstance(tasks, dict):  # e.g. an imported lmms-eval run: task names only, no breakdowns
@@ -97,12 +98,14 @@ def compression_pivots(rec: RunRecord) -> list[Pivot]:
     for task, spec in tasks.items():
         comps = [s["compression"] for s in rec.stats if s["task"] == task]
         keys = [b[0] for b in spec.get("breakdowns") or [] if len(b) == 1]
-        if len(comps) < 2 or not keys:
+        if len(comps) < 2 or not keys or not spec.get("metrics"):
             continue
+        metric, key = spec["metrics"][0]["name"], keys[0]
         cells: dict[str, dict[str, tuple[float | None, int]]] = defaultdict(dict)
         for m in rec.metrics:
-            if m.task == task and m.name == "accuracy" and m.group is not None and list(m.group) == [keys[0]]:
-                cells[str(m.group[keys[0]])][m.compression] = (m.value, m.n)
-        rows = [(g, [cells[g].get(c, (None, 0)) for c in comps]) for g in cells]
-        out.append(Pivot(task, keys[0], comps, rows))
+            if m.task == task and m.name == metric and m.group is not None and list(m.group) == [key]:
+                cells[str(m.group[key])][m.compression] = (m.value, m.n)
+        if cells:
+            rows = [(g, [cells[g].get(c, (None, 0)) for c in comps]) for g in cells]
+            out.append(Pivot(task, metric, key, comps, rows))
     return out

@@ -14,7 +14,7 @@ def _m(
 
 
 def _rec(metrics: list[MetricValue], comps: dict[str, list[str]], breakdowns: dict[str, list]) -> RunRecord:
-    tasks = {t: {"breakdowns": b} for t, b in breakdowns.items()}
+    tasks = {t: {"metrics": [{"name": "accuracy"}], "breakdowns": b} for t, b in breakdowns.items()}
     stats = [{"task": t, "compression": c} for t, cs in comps.items() for c in cs]
     return RunRecord(spec={"tasks": tasks}, metrics=metrics, stats=stats, started="2026-12-02T00:00:00")
 
@@ -44,3 +44,19 @@ def test_no_pivot_for_one_compression_or_no_single_key_breakdown() -> None:
 def test_a_run_whose_spec_lists_task_names_only_has_no_pivot() -> None:  # an imported lmms-eval run
     rec = RunRecord(spec={"tasks": ["videomme"]}, started="2026-12-02T00:00:00")
     assert compression_pivots(rec) == []
+
+
+def test_the_pivot_shows_the_headline_metric_and_skips_a_task_without_its_groups() -> None:
+    # videomme's headline is answered_accuracy (its first metric), which the run summary shows too
+    metrics = [
+        _m("v", 0.5, "1", {"duration": "short"}, name="answered_accuracy"),
+        _m("v", 0.4, "16", {"duration": "short"}, name="answered_accuracy"),
+        _m("v", 0.9, "1", {"duration": "short"}),  # accuracy: not the headline
+        _m("w", 0.9, "1", {"k": 1}),  # w's headline has no groups at all: no (empty) pivot
+    ]
+    rec = _rec(metrics, {"v": ["1", "16"], "w": ["1", "16"]}, {"v": [["duration"]], "w": [["k"]]})
+    rec.spec["tasks"]["v"]["metrics"] = [{"name": "answered_accuracy"}, {"name": "accuracy"}]
+    rec.spec["tasks"]["w"]["metrics"] = [{"name": "macro_accuracy"}]
+    (pv,) = compression_pivots(rec)
+    assert (pv.task, pv.metric, pv.key) == ("v", "answered_accuracy", "duration")
+    assert pv.rows == [("short", [(0.5, 4), (0.4, 4)])]
