@@ -26,7 +26,14 @@ from oryx_eval.errors import OryxEvalError
 from oryx_eval.schema import TASKS_DIR, load_task
 from oryx_eval.training.data import DrawSpec, NiahSource, check_disjoint, draw_batch, validation_set
 from oryx_eval.training.loop import OptimConfig, StepLog, Trainer, accuracy
-from oryx_eval.training.model_setup import TINY_VIDEO, TinyDims, initial_model, tokenizer, video_spec
+from oryx_eval.training.model_setup import (
+    TINY_VIDEO,
+    TinyDims,
+    config_dict,
+    initial_model,
+    tokenizer,
+    video_spec,
+)
 
 RECORD = "train_record.json"
 NOTE = "tiny model trained on synthetic needles; not Oryx's accuracy"
@@ -151,9 +158,11 @@ def train_tiny(
     torch.set_num_threads(cfg.threads)
     task = load_task(TASKS_DIR / f"{cfg.task}.yaml")
     frame_size = tuple(int(v) for v in task.dataset.args["frame_size"])
-    model, cfg_dict = initial_model(cfg.seed, cfg.dims, task.prompt.template)
     parent = None
-    if cfg.init_from is not None:
+    if cfg.init_from is None:
+        model, cfg_dict = initial_model(cfg.seed, cfg.dims, task.prompt.template)
+    else:  # the parent's weights: no seeded initial model to build and throw away
+        cfg_dict = config_dict(cfg.dims, tokenizer(task.prompt.template))
         model, parent = continued_model(Path(cfg.init_from), cfg, cfg_dict)
     vspec = video_spec(cfg.video)
     source = NiahSource(model.tokenizer, task.prompt, frame_size, vspec)  # type: ignore[arg-type]
