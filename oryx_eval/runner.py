@@ -296,6 +296,7 @@ def run(
         on a systemic error or too many failures (run.json says ``failed``; records are kept for resume).
     """
     load_builtin()
+    tune_malloc()  # once per process, before any media is decoded; what it did is in the session record
     t_start = time.perf_counter()
     started = datetime.now(timezone.utc).isoformat()
     specs, files = load_specs(opts)
@@ -334,7 +335,7 @@ def _session_info(opts: RunOptions, dist: D.Dist, bound: FailureBound, started: 
         "retry_failed": opts.retry_failed,
         "workers": opts.workers,
         "prefetch": opts.prefetch,
-        "malloc": tune_malloc(),  # speed only (oryx_eval/allocator.py)
+        "malloc": tune_malloc(),  # applied by run(); cached, so this only reads what was done
         "frame_cache": {
             "disk": opts.disk_frame_cache,
             "gb": opts.frame_cache_gb,
