@@ -104,7 +104,7 @@ def draw_heatmaps(
     cmap = "RdBu"
     reasons: dict[str, str] = {}
     mesh = None
-    for ax, panel, ns, ds in zip(axes, panels, ns_all, ds_all, strict=True):
+    for i, (ax, panel, ns, ds) in enumerate(zip(axes, panels, ns_all, ds_all, strict=True)):
         grid = np.full((len(ds), len(ns)), np.nan)  # (depths, frame counts); NaN = not run / all failed
         for (n, d), c in panel.cells.items():
             if c.failed < c.n and c.does_not_fit < c.n:
@@ -140,7 +140,7 @@ def draw_heatmaps(
                         x + 0.5, y + 0.5, "not run", ha="center", va="center", fontsize=7, color="#888888"
                     )
         ax.set_xlabel("haystack frames N\n(fed: frames given to the model, needles included)", fontsize=8)
-        if axes.index(ax) % ncols == 0:
+        if i % ncols == 0:  # first panel of its row
             ax.set_ylabel("needle depth (% of haystack)", fontsize=8)
         ax.set_title(panel.label, fontsize=10)
     bar = fig.colorbar(mesh, ax=list(axes), label="score (mean over the cell's needles)", shrink=0.9)

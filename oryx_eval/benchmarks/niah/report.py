@@ -165,6 +165,7 @@ def niah_report(
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     panels: list[Panel] = []
+    labels: dict[str, str] = {}  # per setting: "compression 4 (used 16x)"
     for comp, recs in by_comp.items():
         sfx = suffix(comp, by_comp)
         stats = cell_stats(recs)
@@ -185,11 +186,11 @@ def niah_report(
         summ.write_text(json.dumps(summary, indent=2) + "\n")
         written += [acc, avg, summ]
         used = sorted({r.compression_used for r in recs if r.compression_used and r.compression_used != comp})
-        label = f"compression {comp}" + (f" (used {', '.join(used)}x)" if used else "")
+        labels[comp] = f"compression {comp}" + (f" (used {', '.join(used)}x)" if used else "")
         if by is None:
-            panels.append(Panel(f"{label}: average {summary['avg_accuracy']:.3f}", stats, comp))
+            panels.append(Panel(f"{labels[comp]}: average {summary['avg_accuracy']:.3f}", stats, comp))
     if by is not None:
-        panels = _panels_by(by_comp, by)
+        panels = _panels_by(by_comp, by, labels)
     run_json = next((p for p in (out / "run.json", out.parent / "run.json") if p.is_file()), None)
     title = f"{task}: {run_title(run_json)}"
     hm = out / "heatmap.json"
@@ -200,8 +201,9 @@ def niah_report(
     return written
 
 
-def _panels_by(by_comp: dict[str, list[SampleRecord]], key: str) -> list[Panel]:
-    """Panels row by row: one row per value of metadata `key` (first-seen order), a panel per setting."""
+def _panels_by(by_comp: dict[str, list[SampleRecord]], key: str, labels: dict[str, str]) -> list[Panel]:
+    """Panels row by row: one row per value of metadata `key` (first-seen order), a panel per setting
+    (titled with the setting's `labels` entry)."""
     values = list(dict.fromkeys(r.metadata[key] for recs in by_comp.values() for r in recs))
     panels = []
     for v in values:
@@ -209,7 +211,7 @@ def _panels_by(by_comp: dict[str, list[SampleRecord]], key: str) -> list[Panel]:
             stats = cell_stats([r for r in recs if r.metadata[key] == v])
             cells = {k: c.value for k, c in stats.items() if c.does_not_fit < c.n}
             avg = sum(cells.values()) / len(cells) if cells else float("nan")
-            panels.append(Panel(f"{v}, compression {comp}: average {avg:.3f}", stats, comp))
+            panels.append(Panel(f"{v}, {labels[comp]}: average {avg:.3f}", stats, comp))
     return panels
 
 
