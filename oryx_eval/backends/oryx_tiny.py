@@ -36,7 +36,7 @@ def _random(name: str, cache_dir: str, seed: int, kwargs: dict[str, Any]) -> Ory
 def oryx_tiny_backend(cache_dir: str, **kwargs: Any) -> OryxBackend:
     """The tiny Oryx trained on synthetic needles and shipped in the repository (``SHIPPED``): the offline
     demo's model. Its accuracy is a tiny model's on synthetic needles, never Oryx's."""
-    return _trained("oryx-tiny", SHIPPED, cache_dir, kwargs)
+    return _trained("oryx-tiny", SHIPPED, cache_dir, kwargs, _RESTORE)
 
 
 @BACKENDS.register("oryx-tiny-random")
@@ -56,16 +56,19 @@ def oryx_tiny_trained_backend(cache_dir: str, model_path: str | None = None, **k
         raise BackendError(
             "backend 'oryx-tiny-trained' needs --model-path DIR (an `oryx-eval train-tiny` output)"
         )
-    return _trained("oryx-tiny-trained", Path(model_path), cache_dir, kwargs)
+    return _trained("oryx-tiny-trained", Path(model_path), cache_dir, kwargs, _TRAIN_OUT)
 
 
-def _trained(name: str, path: Path, cache_dir: str, kwargs: dict[str, Any]) -> OryxBackend:
-    """A `train-tiny` output loaded by the real loader, at the video resize it was trained at."""
+_RESTORE = "the shipped checkpoint is missing: restore it with `git checkout -- checkpoints/oryx-tiny-niah`"
+_TRAIN_OUT = "--model-path must be an `oryx-eval train-tiny --out` directory"
+
+
+def _trained(name: str, path: Path, cache_dir: str, kwargs: dict[str, Any], hint: str) -> OryxBackend:
+    """A `train-tiny` output loaded by the real loader, at the video resize it was trained at; `hint` ends
+    the error when `path` is not one."""
     record_file = path / "train_record.json"
     if not record_file.is_file():
-        raise BackendError(
-            f"{name}: {record_file} not found; --model-path must be an `oryx-eval train-tiny --out` directory"
-        )
+        raise BackendError(f"{name}: {record_file} not found; {hint}")
     record = json.loads(record_file.read_text())
     b = OryxBackend(model_path=str(path), cache_dir=cache_dir, **{**record["backend_defaults"], **kwargs})
     b.name = name
