@@ -30,6 +30,7 @@ DEFAULTS = {
     "lr": 1e-3,
     "vision_lr_scale": 0.1,
     "match_weight": 2.0,
+    "match_tokens": "last",
     "threads": 1,
     "val_frames": 8,
 }
@@ -72,6 +73,10 @@ def train_tiny_cmd(
     match_weight: Annotated[
         float, typer.Option(help="Weight of the option-match loss at each option's last token.")
     ] = DEFAULTS["match_weight"],
+    match_tokens: Annotated[
+        str,
+        typer.Option(help="Where the option-match loss looks: last (each option's last token) or all."),
+    ] = DEFAULTS["match_tokens"],
     threads: Annotated[int, typer.Option(help="torch CPU threads (results depend on it).")] = DEFAULTS[
         "threads"
     ],
@@ -95,6 +100,7 @@ def train_tiny_cmd(
             frame_counts=_ints(frame_counts, "--frame-counts"),
             kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()),
             match_weight=match_weight,
+            match_tokens=match_tokens,
             threads=threads,
             val_frames=val_frames,
             init_from=None if init_from is None else str(init_from),

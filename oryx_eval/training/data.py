@@ -74,10 +74,11 @@ class Example:
     compression: int
     aux_index: int  # prompt position (the newline before "A.") where the auxiliary target is predicted
     aux_target: int  # first non-space token of the correct option's text (e.g. " red", "2", "H")
-    # prompt positions of each option's last text token (A..D), where the match target is predicted
-    option_ends: list[int] = field(default_factory=list)
-    # per option: the option's letter if it is the correct one, else the newline that really follows
-    option_targets: list[int] = field(default_factory=list)
+    # prompt positions where the option-match target is predicted: each option's last text token (A..D),
+    # or every text token of each option (`match_tokens="all"`), option by option
+    match_positions: list[int] = field(default_factory=list)
+    # per position: its option's letter if that option is the correct one, else the newline that follows
+    match_targets: list[int] = field(default_factory=list)
 
 
 def rotated(spec: NeedleSpec, k: int) -> NeedleSpec:
@@ -97,12 +98,16 @@ class NiahSource:
         prompt: the task's prompt spec (template and options format).
         frame_size: generator frame size ``(w, h)`` (the task's ``frame_size``).
         video_spec: the model's video resize settings.
+        match_tokens: where the option-match loss looks: ``last`` (each option's last text token) or
+            ``all`` (every text token of each option: the target at a prefix is whether its option is the
+            correct one, so a decoy can be told apart from its first differing token on).
     """
 
     tokenizer: Any
     prompt: PromptSpec
     frame_size: tuple[int, int]
     video_spec: VideoResize
+    match_tokens: str = "last"
     _hay: dict[tuple[int, int, tuple[int, int]], np.ndarray] = field(default_factory=dict)
     _items: dict[tuple[Item, tuple[int, int]], np.ndarray] = field(default_factory=dict)
 
@@ -199,18 +204,20 @@ class NiahSource:
         raise ValueError(f"option {letter!r} not found as separate tokens in the prompt")
 
     def _option_match(self, ids: list[int], spec: NeedleSpec) -> tuple[list[int], list[int]]:
-        """Per option: (index of its last text token, target there): the option's letter if it is the
-        correct one, else the newline token that follows it in the prompt."""
+        """(prompt positions, targets) of the option-match loss, option by option: each option's last text
+        token (or all its text tokens, `match_tokens="all"`), the target being the option's letter if it
+        is the correct one, else the newline token that follows it in the prompt."""
         newline = int(self.tokenizer("\n").input_ids[0])
-        ends, targets = [], []
+        positions, targets = [], []
         for letter in LETTERS[: len(spec.options)]:
-            k = self._letter_start(ids, letter) + 2
+            first = k = self._letter_start(ids, letter) + 2
             while ids[k + 1] != newline:
                 k += 1
-            ends.append(k)
+            span = range(first, k + 1) if self.match_tokens == "all" else [k]
             letter_id = int(self.tokenizer(letter).input_ids[0])
-            targets.append(letter_id if letter == spec.answer else newline)
-        return ends, targets
+            positions += span
+            targets += [letter_id if letter == spec.answer else newline] * len(span)
+        return positions, targets
 
     def _aux(self, ids: list[int], spec: NeedleSpec) -> tuple[int, int]:
         """(position of the newline before option A, first non-space token of the correct option)."""

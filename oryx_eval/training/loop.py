@@ -63,13 +63,13 @@ def batch_logits(
     model: OryxModel, examples: Sequence[Example], compression: int
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Logits `(B, A, V)` at the A answer positions of each example (teacher forcing), V = tokenizer length,
-    `(B, V)` at each example's auxiliary position and `(B, O, V)` at its O option ends. All examples must
-    have the same number of answer tokens and options."""
+    `(B, V)` at each example's auxiliary position and `(M, V)` at the match positions of all examples, in
+    order (M = total match positions). All examples must have the same number of answer tokens."""
     feats, grid = model.vision_tower.forward_frames(stack_frames(examples), model.frame_chunk_size)
     emb = model.llm.get_input_embeddings()
-    seqs, ans_pos = [], []
+    seqs, ans_pos, match_rows, match_pos = [], [], [], []
     start = 0
-    for ex in examples:
+    for i, ex in enumerate(examples):
         t = ex.frames.shape[0]
         visual = model.project_video(feats[start : start + t], grid, compression)  # (Lv, D)
         start += t
@@ -81,8 +81,9 @@ def batch_logits(
         n_ans = len(ex.answer_ids)
         # prompt token j > a sits at j + Lv - 1 in the spliced sequence
         shift = visual.shape[0] - 1
-        ends = [e + shift for e in ex.option_ends]
-        ans_pos.append([ex.aux_index + shift, *ends, *range(seq.shape[0] - n_ans, seq.shape[0])])
+        ans_pos.append([ex.aux_index + shift, *range(seq.shape[0] - n_ans, seq.shape[0])])
+        match_rows += [i] * len(ex.match_positions)
+        match_pos += [p + shift for p in ex.match_positions]
         seqs.append(seq)
     longest = max(s.shape[0] for s in seqs)
     d = seqs[0].shape[1]
@@ -93,11 +94,12 @@ def batch_logits(
         mask[i, : s.shape[0]] = 1
     pos = torch.arange(longest)[None].expand(len(seqs), -1)
     hidden = model.llm.model(inputs_embeds=x, attention_mask=mask, position_ids=pos).last_hidden_state
-    idx = torch.tensor(ans_pos)  # (B, A)
-    picked = hidden[torch.arange(len(seqs))[:, None], idx]  # (B, A, D)
-    logits = model.llm.lm_head(picked)[..., : model.vocab_limit]  # (B, 1 + O + A, V)
-    n_opt = len(examples[0].option_ends)
-    return logits[:, 1 + n_opt :], logits[:, 0], logits[:, 1 : 1 + n_opt]
+    idx = torch.tensor(ans_pos)  # (B, 1 + A)
+    picked = hidden[torch.arange(len(seqs))[:, None], idx]  # (B, 1 + A, D)
+    matched = hidden[torch.tensor(match_rows, dtype=torch.long), torch.tensor(match_pos, dtype=torch.long)]
+    logits = model.llm.lm_head(picked)[..., : model.vocab_limit]  # (B, 1 + A, V)
+    match_logits = model.llm.lm_head(matched)[..., : model.vocab_limit]  # (M, V)
+    return logits[:, 1:], logits[:, 0], match_logits
 
 
 def batch_loss(
@@ -108,14 +110,14 @@ def batch_loss(
     match_weight: float = 0.0,
 ) -> tuple[Tensor, float, dict[str, float]]:
     """Mean cross-entropy over the answer tokens (+ `aux_weight` x the auxiliary content-token loss
-    + `match_weight` x the option-match loss at the option ends), the first-token accuracy and the
+    + `match_weight` x the option-match loss at the match positions), the first-token accuracy and the
     unweighted loss terms."""
-    logits, aux, opt = batch_logits(model, examples, compression)  # (B, A, V), (B, V), (B, O, V)
+    logits, aux, opt = batch_logits(model, examples, compression)  # (B, A, V), (B, V), (M, V)
     target = torch.tensor([ex.answer_ids for ex in examples])  # (B, A)
     answer = F.cross_entropy(logits.flatten(0, 1), target.flatten())
     aux_loss = F.cross_entropy(aux, torch.tensor([ex.aux_target for ex in examples]))
-    match = torch.tensor([ex.option_targets for ex in examples])  # (B, O)
-    match_loss = F.cross_entropy(opt.flatten(0, 1), match.flatten())
+    match = torch.tensor([t for ex in examples for t in ex.match_targets])  # (M,)
+    match_loss = F.cross_entropy(opt, match)
     loss = answer + aux_weight * aux_loss + match_weight * match_loss
     acc = float((logits[:, 0].argmax(-1) == target[:, 0]).float().mean())
     parts = {"answer": answer.item(), "aux": aux_loss.item(), "match": match_loss.item()}

@@ -36,6 +36,7 @@ from oryx_eval.training.model_setup import (
 )
 
 RECORD = "train_record.json"
+MATCH_TOKENS = ("last", "all")
 NOTE = "tiny model trained on synthetic needles; not Oryx's accuracy"
 
 
@@ -56,6 +57,8 @@ class TrainConfig:
     # weight of the option-match loss: at each option's last text token, its letter if it is the correct
     # option, else the newline that follows (positions never generated from at evaluation)
     match_weight: float = 2.0
+    # where the option-match loss looks: "last" (each option's last token) or "all" (every option token)
+    match_tokens: str = "last"
     # haystack seeds (disjoint from the task seeds): with 16 the model memorised its haystacks (run G)
     haystack_seeds: tuple[int, ...] = tuple(range(1000, 1200))
     val_seed: int = 999
@@ -82,7 +85,8 @@ class TrainConfig:
         parts += [f"--frame-counts {','.join(map(str, self.frame_counts))}"]
         parts += [f"--kinds {','.join(self.kinds)}"]
         parts += [f"--lr {self.opt.lr}", f"--vision-lr-scale {self.opt.vision_lr_scale}"]
-        parts += [f"--match-weight {self.match_weight}", f"--threads {self.threads}"]
+        parts += [f"--match-weight {self.match_weight}", f"--match-tokens {self.match_tokens}"]
+        parts += [f"--threads {self.threads}"]
         parts += [f"--val-frames {self.val_frames}"]
         if self.init_from is not None:
             parts += [f"--init-from {self.init_from}"]
@@ -153,6 +157,9 @@ def train_tiny(
         The training record (config, command, losses, validation accuracies, seconds).
     """
     check_disjoint([*cfg.haystack_seeds, cfg.val_seed], "train-tiny --haystack-seeds/--val-seed")
+    if cfg.match_tokens not in MATCH_TOKENS:
+        accepted = ", ".join(MATCH_TOKENS)
+        raise OryxEvalError(f"--match-tokens {cfg.match_tokens!r}; accepted values: {accepted}")
     if cfg.steps < 1 or cfg.batch < 1:
         raise OryxEvalError(f"train-tiny: --steps and --batch must be >= 1, got {cfg.steps}, {cfg.batch}")
     torch.set_num_threads(cfg.threads)
@@ -165,7 +172,7 @@ def train_tiny(
         cfg_dict = config_dict(cfg.dims, tokenizer(task.prompt.template))
         model, parent = continued_model(Path(cfg.init_from), cfg, cfg_dict)
     vspec = video_spec(cfg.video)
-    source = NiahSource(model.tokenizer, task.prompt, frame_size, vspec)  # type: ignore[arg-type]
+    source = NiahSource(model.tokenizer, task.prompt, frame_size, vspec, cfg.match_tokens)  # type: ignore[arg-type]
     draw = DrawSpec(cfg.haystack_seeds, cfg.frame_counts, cfg.kinds, cfg.ratios, cfg.rotations)
     val = validation_set(source, cfg.val_seed, cfg.val_frames, cfg.val_per_kind, 1, cfg.kinds)
     rng = np.random.default_rng(cfg.seed)

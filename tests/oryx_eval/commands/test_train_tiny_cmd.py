@@ -20,6 +20,7 @@ def test_cli_defaults_are_the_recipe_defaults() -> None:
         "lr": cfg.opt.lr,
         "vision_lr_scale": cfg.opt.vision_lr_scale,
         "match_weight": cfg.match_weight,
+        "match_tokens": cfg.match_tokens,
         "threads": cfg.threads,
         "val_frames": cfg.val_frames,
     }
@@ -27,6 +28,7 @@ def test_cli_defaults_are_the_recipe_defaults() -> None:
         f"oryx-eval train-tiny --seed 0 --steps {cfg.steps} --batch {cfg.batch} "
         f"--frame-counts {DEFAULTS['frame_counts']} --kinds {DEFAULTS['kinds']} --lr {cfg.opt.lr} "
         f"--vision-lr-scale {cfg.opt.vision_lr_scale} --match-weight {cfg.match_weight} "
+        f"--match-tokens {cfg.match_tokens} "
         f"--threads {cfg.threads} --val-frames {cfg.val_frames}"
     )
 

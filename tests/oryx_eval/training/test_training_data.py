@@ -78,10 +78,33 @@ def test_option_match_targets_sit_on_each_options_last_token(
     ex = source.example(1002, 2, 0.0, kind, 4, compression=1, rotate=1)
     newline = tiny_tokenizer("\n").input_ids[0]
     spec = rotated(make_needle(kind, 1002, 4), 1)
-    rows = zip("ABCD", spec.options, ex.option_ends, ex.option_targets, strict=True)
+    rows = zip("ABCD", spec.options, ex.match_positions, ex.match_targets, strict=True)
     for letter, option, end, target in rows:
         assert ex.prompt_ids[end + 1] == newline  # the last token of the option's line
         line = tiny_tokenizer.decode(ex.prompt_ids[end - 12 : end + 1]).split("\n")[-1]
         assert line == f"{letter}. {option}", line
         assert target == (tiny_tokenizer(letter).input_ids[0] if letter == ex.target else newline)
-    assert sum(t != newline for t in ex.option_targets) == 1
+    assert sum(t != newline for t in ex.match_targets) == 1
+
+
+@pytest.mark.parametrize("kind", NEEDLE_KINDS)
+def test_option_match_on_all_tokens_covers_each_options_text(
+    source: NiahSource, tiny_tokenizer, kind: str
+) -> None:
+    dense = NiahSource(source.tokenizer, source.prompt, source.frame_size, source.video_spec, "all")
+    ex = dense.example(1002, 2, 0.0, kind, 4, compression=1, rotate=1)
+    last = source.example(1002, 2, 0.0, kind, 4, compression=1, rotate=1)
+    assert ex.prompt_ids == last.prompt_ids
+    spec = rotated(make_needle(kind, 1002, 4), 1)
+    newline = tiny_tokenizer("\n").input_ids[0]
+    want_pos, want_tgt = [], []
+    for letter, option, end in zip("ABCD", spec.options, last.match_positions, strict=True):
+        first = end  # the option's text: every token after "X." up to `end`
+        while tiny_tokenizer.decode(ex.prompt_ids[first - 2 : first]) != f"{letter}.":
+            first -= 1
+        assert tiny_tokenizer.decode(ex.prompt_ids[first : end + 1]).strip() == option
+        want_pos += range(first, end + 1)
+        target = tiny_tokenizer(letter).input_ids[0] if letter == ex.target else newline
+        want_tgt += [target] * (end + 1 - first)
+    assert ex.match_positions == want_pos
+    assert ex.match_targets == want_tgt
