@@ -110,6 +110,7 @@ class NiahSource:
     match_tokens: str = "last"
     _hay: dict[tuple[int, int, tuple[int, int]], np.ndarray] = field(default_factory=dict)
     _items: dict[tuple[Item, tuple[int, int]], np.ndarray] = field(default_factory=dict)
+    _short: dict[str, list[int]] = field(default_factory=dict)
 
     def _resized(self, frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         img = Image.fromarray(frame)
@@ -177,7 +178,7 @@ class NiahSource:
         text = render_prompt(self.prompt, sample)
         ids = tokenize_with_image(build_prompt(text, True), self.tokenizer)
         im_end = self.tokenizer.convert_tokens_to_ids("<|im_end|>")
-        answer = list(self.tokenizer(spec.answer).input_ids) + [int(im_end)]
+        answer = [*self._ids(spec.answer), int(im_end)]
         aux_index, aux_target = self._aux(ids, spec)
         ends, targets = self._option_match(ids, spec)
         return Example(
@@ -195,9 +196,15 @@ class NiahSource:
             targets,
         )
 
+    def _ids(self, text: str) -> list[int]:
+        """Token ids of a short fixed `text` (a letter, ".", a newline), cached."""
+        if text not in self._short:
+            self._short[text] = [int(i) for i in self.tokenizer(text).input_ids]
+        return self._short[text]
+
     def _letter_start(self, ids: list[int], letter: str) -> int:
         """Prompt index of option `letter`'s letter token (followed by the "." token)."""
-        lid, dot = self.tokenizer(letter).input_ids, self.tokenizer(".").input_ids
+        lid, dot = self._ids(letter), self._ids(".")
         for j in range(ids.index(IMAGE_TOKEN_INDEX) + 1, len(ids) - 1):
             if [ids[j]] == lid and [ids[j + 1]] == dot:
                 return j
@@ -207,14 +214,14 @@ class NiahSource:
         """(prompt positions, targets) of the option-match loss, option by option: each option's last text
         token (or all its text tokens, `match_tokens="all"`), the target being the option's letter if it
         is the correct one, else the newline token that follows it in the prompt."""
-        newline = int(self.tokenizer("\n").input_ids[0])
+        newline = self._ids("\n")[0]
         positions, targets = [], []
         for letter in LETTERS[: len(spec.options)]:
             first = k = self._letter_start(ids, letter) + 2
             while ids[k + 1] != newline:
                 k += 1
             span = range(first, k + 1) if self.match_tokens == "all" else [k]
-            letter_id = int(self.tokenizer(letter).input_ids[0])
+            letter_id = self._ids(letter)[0]
             positions += span
             targets += [letter_id if letter == spec.answer else newline] * len(span)
         return positions, targets
