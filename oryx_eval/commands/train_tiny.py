@@ -27,6 +27,7 @@ DEFAULTS = {
     "batch": 8,
     "frame_counts": "1,2,4,8",
     "kinds": "code_word,shape,count,order",
+    "ratios": "1,4,16",
     "lr": 1e-3,
     "vision_lr_scale": 0.1,
     "match_weight": 2.0,
@@ -66,6 +67,9 @@ def train_tiny_cmd(
     kinds: Annotated[str, typer.Option(help="Needle kinds to train on, comma-separated.")] = DEFAULTS[
         "kinds"
     ],
+    ratios: Annotated[
+        str, typer.Option(help="Compression ratios drawn per step, comma-separated (of 1,4,16).")
+    ] = DEFAULTS["ratios"],
     lr: Annotated[float, typer.Option(help="AdamW peak learning rate (the LLM's).")] = DEFAULTS["lr"],
     vision_lr_scale: Annotated[
         float, typer.Option(help="Learning-rate multiplier of OryxViT, compressor and projector.")
@@ -99,6 +103,7 @@ def train_tiny_cmd(
             batch=batch,
             frame_counts=_ints(frame_counts, "--frame-counts"),
             kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()),
+            ratios=_ints(ratios, "--ratios"),
             match_weight=match_weight,
             match_tokens=match_tokens,
             threads=threads,

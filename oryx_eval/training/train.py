@@ -83,7 +83,7 @@ class TrainConfig:
             f"--batch {self.batch}",
         ]
         parts += [f"--frame-counts {','.join(map(str, self.frame_counts))}"]
-        parts += [f"--kinds {','.join(self.kinds)}"]
+        parts += [f"--kinds {','.join(self.kinds)}", f"--ratios {','.join(map(str, self.ratios))}"]
         parts += [f"--lr {self.opt.lr}", f"--vision-lr-scale {self.opt.vision_lr_scale}"]
         parts += [f"--match-weight {self.match_weight}", f"--match-tokens {self.match_tokens}"]
         parts += [f"--threads {self.threads}"]

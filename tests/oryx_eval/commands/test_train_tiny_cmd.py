@@ -17,6 +17,7 @@ def test_cli_defaults_are_the_recipe_defaults() -> None:
         "batch": cfg.batch,
         "frame_counts": ",".join(map(str, cfg.frame_counts)),
         "kinds": ",".join(cfg.kinds),
+        "ratios": ",".join(map(str, cfg.ratios)),
         "lr": cfg.opt.lr,
         "vision_lr_scale": cfg.opt.vision_lr_scale,
         "match_weight": cfg.match_weight,
@@ -26,7 +27,8 @@ def test_cli_defaults_are_the_recipe_defaults() -> None:
     }
     assert cfg.command() == (
         f"oryx-eval train-tiny --seed 0 --steps {cfg.steps} --batch {cfg.batch} "
-        f"--frame-counts {DEFAULTS['frame_counts']} --kinds {DEFAULTS['kinds']} --lr {cfg.opt.lr} "
+        f"--frame-counts {DEFAULTS['frame_counts']} --kinds {DEFAULTS['kinds']} "
+        f"--ratios {DEFAULTS['ratios']} --lr {cfg.opt.lr} "
         f"--vision-lr-scale {cfg.opt.vision_lr_scale} --match-weight {cfg.match_weight} "
         f"--match-tokens {cfg.match_tokens} "
         f"--threads {cfg.threads} --val-frames {cfg.val_frames}"
