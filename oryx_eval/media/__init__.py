@@ -14,7 +14,8 @@ from oryx_eval.media.loader import (
     preflight,
     resolve_video_path,
 )
-from oryx_eval.media.video import DecodedVideo, VideoReader, get_reader, uniform_indices
+from oryx_eval.media.readers import get_reader
+from oryx_eval.media.video import DecodedVideo, VideoReader, uniform_indices
 
 __all__ = [
     "VIDEO_EXTS",

@@ -22,7 +22,8 @@ from oryx_eval.errors import MediaError
 from oryx_eval.media.cache import FrameCache
 from oryx_eval.media.image import load_image
 from oryx_eval.media.multi_view import load_views
-from oryx_eval.media.video import DecodedVideo, PathLike, VideoReader, get_reader
+from oryx_eval.media.readers import get_reader
+from oryx_eval.media.video import DecodedVideo, PathLike, VideoReader
 from oryx_eval.records import FrameSampling, LoadedMedia, MediaRef, Sample
 from oryx_eval.registry import GENERATORS
 

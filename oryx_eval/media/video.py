@@ -15,7 +15,6 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from oryx_eval.errors import TaskConfigError
 from oryx_eval.records import FrameSampling
 
 Backend = Literal["pyav", "torchcodec", "decord"]
@@ -91,39 +90,3 @@ class VideoReader(Protocol):
             MediaError: missing, unreadable, corrupt or truncated file (message names the file).
         """
         ...
-
-
-def get_reader(backend: str, mode: str = "exact") -> VideoReader:
-    """Build the reader for a backend name, checking it supports ``mode``.
-
-    Args:
-        backend: ``pyav``, ``torchcodec`` or ``decord``.
-        mode: Sampling mode that will be requested.
-
-    Raises:
-        TaskConfigError: unknown backend, or a mode the backend does not implement.
-        PrerequisiteError: the backend's optional package is not installed (with the pip command).
-    """
-    if backend == "pyav":
-        from oryx_eval.media.pyav_reader import PyAVReader
-
-        reader: VideoReader = PyAVReader()
-        modes = PyAVReader.modes
-    elif backend == "torchcodec":
-        from oryx_eval.media.optional_readers import TorchcodecReader
-
-        reader = TorchcodecReader()
-        modes = TorchcodecReader.modes
-    elif backend == "decord":
-        from oryx_eval.media.optional_readers import DecordReader
-
-        reader = DecordReader()
-        modes = DecordReader.modes
-    else:
-        raise TaskConfigError(f"unknown video backend {backend!r}; valid: decord, pyav, torchcodec")
-    if mode not in modes:
-        raise TaskConfigError(
-            f"frame sampling mode {mode!r} is not supported by video backend {backend!r} "
-            f"(supported: {', '.join(modes)})"
-        )
-    return reader

@@ -12,7 +12,8 @@ import pytest
 
 from oryx_eval.errors import MediaError, PrerequisiteError, TaskConfigError
 from oryx_eval.media.pyav_reader import KeyframeIndex, PyAVReader, build_index, plan_segments, read_sequential
-from oryx_eval.media.video import get_reader, uniform_indices
+from oryx_eval.media.readers import get_reader
+from oryx_eval.media.video import uniform_indices
 from oryx_eval.records import FrameSampling
 from tests.oryx_eval.media.clips import decode_all, garble, make_clip, make_vfr_clip, truncate
 
@@ -176,12 +177,6 @@ def test_file_without_video_stream(tmp_path: Path) -> None:
     text.write_text("not a video")
     with pytest.raises(MediaError, match="notes.mp4.*cannot open"):
         PyAVReader().read(text, EXACT, 4)
-
-
-def test_get_reader_rejects_unknown_backend_and_mode() -> None:
-    assert get_reader("pyav", "keyframe_snap").name == "pyav"
-    with pytest.raises(TaskConfigError, match="unknown video backend 'opencv'"):
-        get_reader("opencv")
 
 
 @pytest.mark.parametrize("backend,pip", [("torchcodec", "torchcodec==0.13.0"), ("decord", "decord==0.6.0")])
