@@ -251,7 +251,7 @@ class DrawSpec:
         if not self.seeds or not self.frame_counts:
             raise OryxEvalError("seeds and frame_counts must be non-empty")
         if any(r not in RATIOS for r in self.ratios):
-            raise OryxEvalError(f"ratios: {list(self.ratios)}; accepted values: {list(RATIOS)}")
+            raise OryxEvalError(f"--ratios {list(self.ratios)}; accepted values: {list(RATIOS)}")
 
 
 def draw_batch(

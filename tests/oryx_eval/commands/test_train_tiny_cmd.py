@@ -54,3 +54,13 @@ def test_init_from_a_directory_that_is_no_train_tiny_output_exits_2(tmp_path) ->
     )
     assert res.exit_code == 2 and "--init-from" in res.output and "train_record.json" in res.output
     assert not out.exists()
+
+
+def test_bad_ratios_and_match_tokens_exit_2_and_write_nothing(tmp_path) -> None:
+    out = tmp_path / "x"
+    res = CliRunner().invoke(app, ["train-tiny", "--out", str(out), "--steps", "1", "--ratios", "1,8"])
+    assert res.exit_code == 2 and "--ratios [1, 8]; accepted values: [1, 4, 16]" in res.output
+    args = ["train-tiny", "--out", str(out), "--steps", "1", "--match-tokens", "first"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "--match-tokens 'first'; accepted values: last, all" in res.output
+    assert not out.exists()
