@@ -75,7 +75,7 @@ def train_tiny_cmd(
         float, typer.Option(help="Learning-rate multiplier of OryxViT, compressor and projector.")
     ] = DEFAULTS["vision_lr_scale"],
     match_weight: Annotated[
-        float, typer.Option(help="Weight of the option-match loss at each option's last token.")
+        float, typer.Option(help="Weight of the option-match loss (positions: --match-tokens).")
     ] = DEFAULTS["match_weight"],
     match_tokens: Annotated[
         str,

@@ -38,6 +38,7 @@ from oryx_eval.records import Sample
 from oryx_eval.schema import TASKS_DIR, PromptSpec, load_task
 
 RATIOS = (1, 4, 16)
+MATCH_TOKENS = ("last", "all")
 
 
 def task_seeds(tasks_dir: Path = TASKS_DIR) -> set[int]:
@@ -111,6 +112,11 @@ class NiahSource:
     _hay: dict[tuple[int, int, tuple[int, int]], np.ndarray] = field(default_factory=dict)
     _items: dict[tuple[Item, tuple[int, int]], np.ndarray] = field(default_factory=dict)
     _short: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.match_tokens not in MATCH_TOKENS:
+            accepted = ", ".join(MATCH_TOKENS)
+            raise OryxEvalError(f"--match-tokens {self.match_tokens!r}; accepted values: {accepted}")
 
     def _resized(self, frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         img = Image.fromarray(frame)
