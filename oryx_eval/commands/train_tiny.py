@@ -34,6 +34,9 @@ DEFAULTS = {
     "match_tokens": "last",
     "threads": 1,
     "val_frames": 8,
+    "stage": "qa",
+    "spread_floor": 1.0,
+    "keep_weight": 1.0,
 }
 
 err = Console(stderr=True)
@@ -68,7 +71,11 @@ def train_tiny_cmd(
         "kinds"
     ],
     ratios: Annotated[
-        str, typer.Option(help="Compression ratios drawn per step, comma-separated (of 1,4,16).")
+        str,
+        typer.Option(
+            help="Compression ratios drawn per step, comma-separated (of 1,4,16; repeat one to draw "
+            "it more often)."
+        ),
     ] = DEFAULTS["ratios"],
     lr: Annotated[float, typer.Option(help="AdamW peak learning rate (the LLM's).")] = DEFAULTS["lr"],
     vision_lr_scale: Annotated[
@@ -87,6 +94,20 @@ def train_tiny_cmd(
     val_frames: Annotated[
         int, typer.Option(help="Haystack length of the held-out validation needles.")
     ] = DEFAULTS["val_frames"],
+    stage: Annotated[
+        str,
+        typer.Option(
+            help="qa (question/answer pairs, the whole model) or glyphs (the vision side alone learns the "
+            "code-word characters; the LLM is frozen; --batch counts frames; uses --seed, --steps, --ratios, "
+            "--lr x --vision-lr-scale, --spread-floor, --keep-weight, --threads, --init-from)."
+        ),
+    ] = DEFAULTS["stage"],
+    spread_floor: Annotated[
+        float, typer.Option(help="glyphs: floor of the spread of each code-word token dim over the batch.")
+    ] = DEFAULTS["spread_floor"],
+    keep_weight: Annotated[
+        float, typer.Option(help="glyphs: weight of keeping other frames' tokens at the parent's.")
+    ] = DEFAULTS["keep_weight"],
     init_from: Annotated[
         Path | None,
         typer.Option(help="A train-tiny output to continue from (same dims); its digest is recorded."),
@@ -108,6 +129,9 @@ def train_tiny_cmd(
             match_tokens=match_tokens,
             threads=threads,
             val_frames=val_frames,
+            stage=stage,
+            spread_floor=spread_floor,
+            keep_weight=keep_weight,
             init_from=None if init_from is None else str(init_from),
             opt=OptimConfig(lr=lr, vision_lr_scale=vision_lr_scale),
         )

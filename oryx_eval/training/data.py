@@ -122,13 +122,13 @@ class NiahSource:
         img = Image.fromarray(frame)
         return np.asarray(img if img.size == size else img.resize(size, Image.BICUBIC), dtype=np.uint8)
 
-    def _hay_frame(self, seed: int, index: int, size: tuple[int, int]) -> np.ndarray:
+    def hay_frame(self, seed: int, index: int, size: tuple[int, int]) -> np.ndarray:
         key = (seed, index, size)
         if key not in self._hay:
             self._hay[key] = self._resized(haystack_frame(seed, index, self.frame_size), size)
         return self._hay[key]
 
-    def _needle_frames(self, spec: NeedleSpec, size: tuple[int, int]) -> list[np.ndarray]:
+    def needle_frames(self, spec: NeedleSpec, size: tuple[int, int]) -> list[np.ndarray]:
         if spec.kind == "code_word":  # unique per needle: not cached
             return [self._resized(f, size) for f in render_needle(spec, self.frame_size, marker=False)]
         out = []
@@ -145,13 +145,13 @@ class NiahSource:
     ) -> np.ndarray:
         """uint8 ``(N + k, h, w, 3)``: ``iter_frames(..., marker=False)`` resized to ``size``."""
         positions = set(needle_positions(num_frames, depth, len(spec.items)))
-        needles = iter(self._needle_frames(spec, size))
+        needles = iter(self.needle_frames(spec, size))
         out, hay = [], 0
         for t in range(num_frames + len(spec.items)):
             if t in positions:
                 out.append(next(needles))
             else:
-                out.append(self._hay_frame(seed, hay, size))
+                out.append(self.hay_frame(seed, hay, size))
                 hay += 1
         return np.stack(out)
 

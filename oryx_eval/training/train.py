@@ -25,7 +25,8 @@ from oryx_eval.benchmarks.niah.needles import NEEDLE_KINDS
 from oryx_eval.errors import OryxEvalError
 from oryx_eval.schema import TASKS_DIR, load_task
 from oryx_eval.training.data import DrawSpec, NiahSource, check_disjoint, draw_batch, validation_set
-from oryx_eval.training.loop import OptimConfig, StepLog, Trainer, accuracy
+from oryx_eval.training.glyphs import GlyphData, GlyphTrainer, glyph_validation
+from oryx_eval.training.loop import OptimConfig, StepCallback, StepLog, Trainer, accuracy
 from oryx_eval.training.model_setup import (
     TINY_VIDEO,
     TinyDims,
@@ -36,6 +37,7 @@ from oryx_eval.training.model_setup import (
 )
 
 RECORD = "train_record.json"
+STAGES = ("qa", "glyphs")
 NOTE = "tiny model trained on synthetic needles; not Oryx's accuracy"
 
 
@@ -58,6 +60,11 @@ class TrainConfig:
     match_weight: float = 2.0
     # where the option-match loss looks: "last" (each option's last token) or "all" (every option token)
     match_tokens: str = "last"
+    # "qa": question/answer pairs through the whole model; "glyphs": the vision side alone learns the
+    # code-word characters (`oryx_eval.training.glyphs`; LLM frozen; batch = frames per step)
+    stage: str = "qa"
+    spread_floor: float = 1.0  # glyphs: floor of each code-word token dim's std over the batch
+    keep_weight: float = 1.0  # glyphs: weight of the MSE keeping other frames' tokens at the parent's
     # haystack seeds (disjoint from the task seeds): with 16 the model memorised its haystacks (run G)
     haystack_seeds: tuple[int, ...] = tuple(range(1000, 1200))
     val_seed: int = 999
@@ -81,12 +88,18 @@ class TrainConfig:
             f"--steps {self.steps}",
             f"--batch {self.batch}",
         ]
-        parts += [f"--frame-counts {','.join(map(str, self.frame_counts))}"]
-        parts += [f"--kinds {','.join(self.kinds)}", f"--ratios {','.join(map(str, self.ratios))}"]
-        parts += [f"--lr {self.opt.lr}", f"--vision-lr-scale {self.opt.vision_lr_scale}"]
-        parts += [f"--match-weight {self.match_weight}", f"--match-tokens {self.match_tokens}"]
-        parts += [f"--threads {self.threads}"]
-        parts += [f"--val-frames {self.val_frames}"]
+        if self.stage == "glyphs":
+            parts += ["--stage glyphs", f"--ratios {','.join(map(str, self.ratios))}"]
+            parts += [f"--lr {self.opt.lr}", f"--vision-lr-scale {self.opt.vision_lr_scale}"]
+            parts += [f"--spread-floor {self.spread_floor}", f"--keep-weight {self.keep_weight}"]
+            parts += [f"--threads {self.threads}"]
+        else:
+            parts += [f"--frame-counts {','.join(map(str, self.frame_counts))}"]
+            parts += [f"--kinds {','.join(self.kinds)}", f"--ratios {','.join(map(str, self.ratios))}"]
+            parts += [f"--lr {self.opt.lr}", f"--vision-lr-scale {self.opt.vision_lr_scale}"]
+            parts += [f"--match-weight {self.match_weight}", f"--match-tokens {self.match_tokens}"]
+            parts += [f"--threads {self.threads}"]
+            parts += [f"--val-frames {self.val_frames}"]
         if self.init_from is not None:
             parts += [f"--init-from {self.init_from}"]
         return " ".join(parts)
@@ -145,6 +158,55 @@ def lineage(path: Path, record: dict[str, Any]) -> list[str]:
     return [*parent.get("commands", []), own]
 
 
+Steps = tuple[list[float], list[dict[str, Any]]]
+
+
+def _qa_steps(cfg: TrainConfig, model: OryxModel, source: NiahSource, on_step: StepCallback | None) -> Steps:
+    """The question/answer stage: (losses, validations)."""
+    draw = DrawSpec(cfg.haystack_seeds, cfg.frame_counts, cfg.kinds, cfg.ratios, cfg.rotations)
+    val = validation_set(source, cfg.val_seed, cfg.val_frames, cfg.val_per_kind, 1, cfg.kinds)
+    rng = np.random.default_rng(cfg.seed)
+    trainer = Trainer(model, cfg.steps, cfg.opt, cfg.aux_weight, cfg.match_weight)
+    losses: list[float] = []
+    vals: list[dict[str, Any]] = []
+    for step in range(cfg.steps):
+        examples, ratio = draw_batch(source, draw, rng, cfg.batch)
+        log = trainer.step(examples, ratio)
+        losses.append(log.loss)
+        v = None
+        if (step + 1) % cfg.val_every == 0 or step + 1 == cfg.steps:
+            v = accuracy(model, val)
+            vals.append({"step": step + 1, **v})
+        if on_step is not None:
+            on_step(log, v)
+    return losses, vals
+
+
+def _glyph_steps(
+    cfg: TrainConfig, model: OryxModel, source: NiahSource, on_step: StepCallback | None
+) -> Steps:
+    """The glyph stage (`oryx_eval.training.glyphs`): (losses, per-character held-out accuracies)."""
+    DrawSpec(cfg.haystack_seeds, (1,), ("code_word",), cfg.ratios)  # the --ratios check
+    torch.manual_seed(cfg.seed)  # the reading heads' initialisation
+    data = GlyphData(source, cfg.haystack_seeds)
+    val = glyph_validation(data, cfg.val_seed, 8 * cfg.val_per_kind, cfg.ratios)
+    trainer = GlyphTrainer(model, data, cfg.steps, cfg.ratios, cfg.opt, cfg.spread_floor, cfg.keep_weight)
+    rng = np.random.default_rng(cfg.seed)
+    losses: list[float] = []
+    vals: list[dict[str, Any]] = []
+    for step in range(cfg.steps):
+        log = trainer.step(rng, cfg.batch)
+        losses.append(log.loss)
+        v = None
+        if (step + 1) % cfg.val_every == 0 or step + 1 == cfg.steps:
+            v = trainer.accuracy(val)
+            vals.append({"step": step + 1, **v})
+        if on_step is not None:
+            on_step(log, v)
+    model.requires_grad_(True)
+    return losses, vals
+
+
 def train_tiny(
     cfg: TrainConfig,
     out_dir: Path,
@@ -156,6 +218,10 @@ def train_tiny(
         The training record (config, command, losses, validation accuracies, seconds).
     """
     check_disjoint([*cfg.haystack_seeds, cfg.val_seed], "train-tiny --haystack-seeds/--val-seed")
+    if cfg.stage not in STAGES:
+        raise OryxEvalError(f"--stage {cfg.stage!r}; accepted values: {', '.join(STAGES)}")
+    if cfg.stage == "glyphs" and cfg.batch < 2:
+        raise OryxEvalError(f"train-tiny --stage glyphs: --batch must be >= 2 (a spread), got {cfg.batch}")
     if cfg.steps < 1 or cfg.batch < 1:
         raise OryxEvalError(f"train-tiny: --steps and --batch must be >= 1, got {cfg.steps}, {cfg.batch}")
     torch.set_num_threads(cfg.threads)
@@ -169,23 +235,9 @@ def train_tiny(
         model, parent = continued_model(Path(cfg.init_from), cfg, cfg_dict)
     vspec = video_spec(cfg.video)
     source = NiahSource(model.tokenizer, task.prompt, frame_size, vspec, cfg.match_tokens)  # type: ignore[arg-type]
-    draw = DrawSpec(cfg.haystack_seeds, cfg.frame_counts, cfg.kinds, cfg.ratios, cfg.rotations)
-    val = validation_set(source, cfg.val_seed, cfg.val_frames, cfg.val_per_kind, 1, cfg.kinds)
-    rng = np.random.default_rng(cfg.seed)
-    trainer = Trainer(model, cfg.steps, cfg.opt, cfg.aux_weight, cfg.match_weight)
-    losses: list[float] = []
-    vals: list[dict[str, Any]] = []
     t0 = time.perf_counter()
-    for step in range(cfg.steps):
-        examples, ratio = draw_batch(source, draw, rng, cfg.batch)
-        log = trainer.step(examples, ratio)
-        losses.append(log.loss)
-        v = None
-        if (step + 1) % cfg.val_every == 0 or step + 1 == cfg.steps:
-            v = accuracy(model, val)
-            vals.append({"step": step + 1, **v})
-        if on_step is not None:
-            on_step(log, v)
+    run = _glyph_steps if cfg.stage == "glyphs" else _qa_steps
+    losses, vals = run(cfg, model, source, on_step)
     seconds = time.perf_counter() - t0
     model.eval()
     out_dir.mkdir(parents=True, exist_ok=True)

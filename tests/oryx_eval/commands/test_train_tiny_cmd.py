@@ -24,6 +24,9 @@ def test_cli_defaults_are_the_recipe_defaults() -> None:
         "match_tokens": cfg.match_tokens,
         "threads": cfg.threads,
         "val_frames": cfg.val_frames,
+        "stage": cfg.stage,
+        "spread_floor": cfg.spread_floor,
+        "keep_weight": cfg.keep_weight,
     }
     assert cfg.command() == (
         f"oryx-eval train-tiny --seed 0 --steps {cfg.steps} --batch {cfg.batch} "
@@ -63,4 +66,14 @@ def test_bad_ratios_and_match_tokens_exit_2_and_write_nothing(tmp_path) -> None:
     args = ["train-tiny", "--out", str(out), "--steps", "1", "--match-tokens", "first"]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 2 and "--match-tokens 'first'; accepted values: last, all" in res.output
+    assert not out.exists()
+
+
+def test_unknown_stage_and_a_glyph_batch_of_one_exit_2_and_write_nothing(tmp_path) -> None:
+    out = tmp_path / "x"
+    res = CliRunner().invoke(app, ["train-tiny", "--out", str(out), "--steps", "1", "--stage", "ocr"])
+    assert res.exit_code == 2 and "--stage 'ocr'; accepted values: qa, glyphs" in res.output
+    args = ["train-tiny", "--out", str(out), "--steps", "1", "--stage", "glyphs", "--batch", "1"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "--batch must be >= 2" in res.output
     assert not out.exists()
