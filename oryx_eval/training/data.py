@@ -240,6 +240,12 @@ class NiahSource:
         return self._letter_start(ids, "A") - 1, ids[k]
 
 
+def check_ratios(ratios: Sequence[int]) -> None:
+    """Raise `OryxEvalError` naming `--ratios` if a ratio is not one of `RATIOS`."""
+    if any(r not in RATIOS for r in ratios):
+        raise OryxEvalError(f"--ratios {list(ratios)}; accepted values: {list(RATIOS)}")
+
+
 @dataclass(frozen=True)
 class DrawSpec:
     """The distribution training examples are drawn from."""
@@ -256,8 +262,7 @@ class DrawSpec:
             raise OryxEvalError(f"--kinds: unknown needle kinds {bad}; valid: {', '.join(NEEDLE_KINDS)}")
         if not self.seeds or not self.frame_counts:
             raise OryxEvalError("seeds and frame_counts must be non-empty")
-        if any(r not in RATIOS for r in self.ratios):
-            raise OryxEvalError(f"--ratios {list(self.ratios)}; accepted values: {list(RATIOS)}")
+        check_ratios(self.ratios)
 
 
 def draw_batch(

@@ -24,7 +24,14 @@ from oryx_eval.backends.checkpoint import checkpoint_identity
 from oryx_eval.benchmarks.niah.needles import NEEDLE_KINDS
 from oryx_eval.errors import OryxEvalError
 from oryx_eval.schema import TASKS_DIR, load_task
-from oryx_eval.training.data import DrawSpec, NiahSource, check_disjoint, draw_batch, validation_set
+from oryx_eval.training.data import (
+    DrawSpec,
+    NiahSource,
+    check_disjoint,
+    check_ratios,
+    draw_batch,
+    validation_set,
+)
 from oryx_eval.training.glyphs import GlyphData, GlyphTrainer, glyph_validation
 from oryx_eval.training.loop import OptimConfig, StepCallback, StepLog, Trainer, accuracy
 from oryx_eval.training.model_setup import (
@@ -88,17 +95,22 @@ class TrainConfig:
             f"--steps {self.steps}",
             f"--batch {self.batch}",
         ]
-        if self.stage == "glyphs":
-            parts += ["--stage glyphs", f"--ratios {','.join(map(str, self.ratios))}"]
-            parts += [f"--lr {self.opt.lr}", f"--vision-lr-scale {self.opt.vision_lr_scale}"]
-            parts += [f"--spread-floor {self.spread_floor}", f"--keep-weight {self.keep_weight}"]
-            parts += [f"--threads {self.threads}"]
+        glyphs = self.stage == "glyphs"
+        if glyphs:
+            parts += ["--stage glyphs"]
         else:
-            parts += [f"--frame-counts {','.join(map(str, self.frame_counts))}"]
-            parts += [f"--kinds {','.join(self.kinds)}", f"--ratios {','.join(map(str, self.ratios))}"]
-            parts += [f"--lr {self.opt.lr}", f"--vision-lr-scale {self.opt.vision_lr_scale}"]
+            parts += [
+                f"--frame-counts {','.join(map(str, self.frame_counts))}",
+                f"--kinds {','.join(self.kinds)}",
+            ]
+        parts += [f"--ratios {','.join(map(str, self.ratios))}"]
+        parts += [f"--lr {self.opt.lr}", f"--vision-lr-scale {self.opt.vision_lr_scale}"]
+        if glyphs:
+            parts += [f"--spread-floor {self.spread_floor}", f"--keep-weight {self.keep_weight}"]
+        else:
             parts += [f"--match-weight {self.match_weight}", f"--match-tokens {self.match_tokens}"]
-            parts += [f"--threads {self.threads}"]
+        parts += [f"--threads {self.threads}"]
+        if not glyphs:
             parts += [f"--val-frames {self.val_frames}"]
         if self.init_from is not None:
             parts += [f"--init-from {self.init_from}"]
@@ -161,56 +173,58 @@ def lineage(path: Path, record: dict[str, Any]) -> list[str]:
 Steps = tuple[list[float], list[dict[str, Any]]]
 
 
+def _steps(
+    cfg: TrainConfig,
+    step: Callable[[], StepLog],
+    validate: Callable[[], dict[str, float]],
+    on_step: StepCallback | None,
+) -> Steps:
+    """`cfg.steps` calls of `step`, `validate` every `cfg.val_every` steps and at the end: (losses, vals)."""
+    losses: list[float] = []
+    vals: list[dict[str, Any]] = []
+    for i in range(cfg.steps):
+        log = step()
+        losses.append(log.loss)
+        v = None
+        if (i + 1) % cfg.val_every == 0 or i + 1 == cfg.steps:
+            v = validate()
+            vals.append({"step": i + 1, **v})
+        if on_step is not None:
+            on_step(log, v)
+    return losses, vals
+
+
 def _qa_steps(cfg: TrainConfig, model: OryxModel, source: NiahSource, on_step: StepCallback | None) -> Steps:
     """The question/answer stage: (losses, validations)."""
     draw = DrawSpec(cfg.haystack_seeds, cfg.frame_counts, cfg.kinds, cfg.ratios, cfg.rotations)
     val = validation_set(source, cfg.val_seed, cfg.val_frames, cfg.val_per_kind, 1, cfg.kinds)
     rng = np.random.default_rng(cfg.seed)
     trainer = Trainer(model, cfg.steps, cfg.opt, cfg.aux_weight, cfg.match_weight)
-    losses: list[float] = []
-    vals: list[dict[str, Any]] = []
-    for step in range(cfg.steps):
-        examples, ratio = draw_batch(source, draw, rng, cfg.batch)
-        log = trainer.step(examples, ratio)
-        losses.append(log.loss)
-        v = None
-        if (step + 1) % cfg.val_every == 0 or step + 1 == cfg.steps:
-            v = accuracy(model, val)
-            vals.append({"step": step + 1, **v})
-        if on_step is not None:
-            on_step(log, v)
-    return losses, vals
+    return _steps(
+        cfg,
+        lambda: trainer.step(*draw_batch(source, draw, rng, cfg.batch)),
+        lambda: accuracy(model, val),
+        on_step,
+    )
 
 
 def _glyph_steps(
     cfg: TrainConfig, model: OryxModel, source: NiahSource, on_step: StepCallback | None
 ) -> Steps:
     """The glyph stage (`oryx_eval.training.glyphs`): (losses, per-character held-out accuracies)."""
-    DrawSpec(cfg.haystack_seeds, (1,), ("code_word",), cfg.ratios)  # the --ratios check
+    check_ratios(cfg.ratios)
     torch.manual_seed(cfg.seed)  # the reading heads' initialisation
     data = GlyphData(source, cfg.haystack_seeds)
     val = glyph_validation(data, cfg.val_seed, 8 * cfg.val_per_kind, cfg.ratios)
     trainer = GlyphTrainer(model, data, cfg.steps, cfg.ratios, cfg.opt, cfg.spread_floor, cfg.keep_weight)
     rng = np.random.default_rng(cfg.seed)
-    losses: list[float] = []
-    vals: list[dict[str, Any]] = []
-    for step in range(cfg.steps):
-        log = trainer.step(rng, cfg.batch)
-        losses.append(log.loss)
-        v = None
-        if (step + 1) % cfg.val_every == 0 or step + 1 == cfg.steps:
-            v = trainer.accuracy(val)
-            vals.append({"step": step + 1, **v})
-        if on_step is not None:
-            on_step(log, v)
-    model.requires_grad_(True)
-    return losses, vals
+    return _steps(cfg, lambda: trainer.step(rng, cfg.batch), lambda: trainer.accuracy(val), on_step)
 
 
 def train_tiny(
     cfg: TrainConfig,
     out_dir: Path,
-    on_step: Callable[[StepLog, dict[str, float] | None], None] | None = None,
+    on_step: StepCallback | None = None,
 ) -> dict[str, Any]:
     """Train the tiny Oryx and write it (official layout + `train_record.json`) into `out_dir`.
 
