@@ -32,6 +32,10 @@ DEFAULTS = {
     "vision_lr_scale": 0.1,
     "match_weight": 2.0,
     "match_tokens": "last",
+    "char_weight": 0.0,
+    "reading_weight": 0.0,
+    "text_words": 0.0,
+    "llm_lr_scale": 1.0,
     "threads": 1,
     "val_frames": 8,
     "stage": "qa",
@@ -67,9 +71,10 @@ def train_tiny_cmd(
     frame_counts: Annotated[str, typer.Option(help="Training haystack lengths, comma-separated.")] = DEFAULTS[
         "frame_counts"
     ],
-    kinds: Annotated[str, typer.Option(help="Needle kinds to train on, comma-separated.")] = DEFAULTS[
-        "kinds"
-    ],
+    kinds: Annotated[
+        str,
+        typer.Option(help="Needle kinds to train on, comma-separated (repeat one to draw it more often)."),
+    ] = DEFAULTS["kinds"],
     ratios: Annotated[
         str,
         typer.Option(
@@ -88,6 +93,32 @@ def train_tiny_cmd(
         str,
         typer.Option(help="Where the option-match loss looks: last (each option's last token) or all."),
     ] = DEFAULTS["match_tokens"],
+    char_weight: Annotated[
+        float,
+        typer.Option(
+            help="Weight of the per-character membership loss on code-word options (a training-only head "
+            "on the LLM's hidden state at each option character: is it in the shown word?); 0 = off."
+        ),
+    ] = DEFAULTS["char_weight"],
+    reading_weight: Annotated[
+        float,
+        typer.Option(
+            help="Weight of the option-reading loss (next-token cross-entropy over each option's text, "
+            "which the video shows for the true option); 0 = off."
+        ),
+    ] = DEFAULTS["reading_weight"],
+    text_words: Annotated[
+        float,
+        typer.Option(
+            help="Fraction of code-word needles shown as their text tokens in place of the video (a "
+            "curriculum for the LLM's word/option comparison; validation and evaluation show video); "
+            "0 = never."
+        ),
+    ] = DEFAULTS["text_words"],
+    llm_lr_scale: Annotated[
+        float,
+        typer.Option(help="LLM learning rate = --lr x this; 0 freezes the LLM (the vision side trains)."),
+    ] = DEFAULTS["llm_lr_scale"],
     threads: Annotated[int, typer.Option(help="torch CPU threads (results depend on it).")] = DEFAULTS[
         "threads"
     ],
@@ -127,13 +158,16 @@ def train_tiny_cmd(
             ratios=_ints(ratios, "--ratios"),
             match_weight=match_weight,
             match_tokens=match_tokens,
+            char_weight=char_weight,
+            reading_weight=reading_weight,
+            text_words=text_words,
             threads=threads,
             val_frames=val_frames,
             stage=stage,
             spread_floor=spread_floor,
             keep_weight=keep_weight,
             init_from=None if init_from is None else str(init_from),
-            opt=OptimConfig(lr=lr, vision_lr_scale=vision_lr_scale),
+            opt=OptimConfig(lr=lr, vision_lr_scale=vision_lr_scale, llm_lr_scale=llm_lr_scale),
         )
         plain = not sys.stderr.isatty()  # a log file: one line per validation instead of a live bar
         with Progress(

@@ -80,6 +80,17 @@ class Example:
     match_positions: list[int] = field(default_factory=list)
     # per position: its option's letter if that option is the correct one, else the newline that follows
     match_targets: list[int] = field(default_factory=list)
+    # code-word needles only: every option text token's prompt position, and 1 where that token's
+    # characters all occur in the shown word, else 0 (the per-character membership loss)
+    char_positions: list[int] = field(default_factory=list)
+    char_targets: list[int] = field(default_factory=list)
+    # every option's text read from the video: the positions from "X." up to the option's second-to-last
+    # text token, each predicting the next prompt token (the option's own text)
+    reading_positions: list[int] = field(default_factory=list)
+    reading_targets: list[int] = field(default_factory=list)
+    # a code word shown as text: these token ids (" H7XK") take the visual tokens' place and `frames` is
+    # empty (`DrawSpec.text_words`, a training curriculum; evaluation always shows the video)
+    text_ids: list[int] | None = None
 
 
 def rotated(spec: NeedleSpec, k: int) -> NeedleSpec:
@@ -164,15 +175,24 @@ class NiahSource:
         needle_id: int,
         compression: int,
         rotate: int = 0,
+        as_text: bool = False,
     ) -> Example:
         """The example of one NIAH cell at one compression; `rotate` cycles the options (and the answer
         letter) by that many places: the generator's options are a uniform random permutation, so every
-        rotation is as likely a prompt as the original."""
+        rotation is as likely a prompt as the original. `as_text` (code words only): the word's tokens
+        instead of the frames."""
         spec = rotated(make_needle(kind, seed, needle_id), rotate)
         size = video_frame_size(*self.frame_size, self.video_spec, compression)
-        frames = preprocess_video(
-            self.cell_frames(seed, num_frames, depth, spec, size), self.video_spec, compression
-        )
+        text_ids = None
+        if as_text:
+            if kind != "code_word":
+                raise ValueError(f"only code words can be shown as text, not {kind!r}")
+            text_ids = [int(i) for i in self.tokenizer(" " + str(spec.items[0].word)).input_ids]
+            frames = torch.zeros(0, 3, size[1], size[0])
+        else:
+            frames = preprocess_video(
+                self.cell_frames(seed, num_frames, depth, spec, size), self.video_spec, compression
+            )
         sample = Sample(
             id=f"train/s{seed}/{kind}/{needle_id}",
             task="niah-train",
@@ -187,6 +207,8 @@ class NiahSource:
         answer = [*self._ids(spec.answer), int(im_end)]
         aux_index, aux_target = self._aux(ids, spec)
         ends, targets = self._option_match(ids, spec)
+        chars, present = self._char_membership(ids, spec) if kind == "code_word" else ([], [])
+        reading = [k for letter in LETTERS[: len(spec.options)] for k in self._option_span(ids, letter)]
         return Example(
             frames,
             ids,
@@ -200,6 +222,11 @@ class NiahSource:
             aux_target,
             ends,
             targets,
+            chars,
+            present,
+            [k - 1 for k in reading],
+            [ids[k] for k in reading],
+            text_ids,
         )
 
     def _ids(self, text: str) -> list[int]:
@@ -216,6 +243,27 @@ class NiahSource:
                 return j
         raise ValueError(f"option {letter!r} not found as separate tokens in the prompt")
 
+    def _option_span(self, ids: list[int], letter: str) -> range:
+        """Prompt positions of option `letter`'s text tokens (after "A." up to the newline)."""
+        newline = self._ids("\n")[0]
+        first = k = self._letter_start(ids, letter) + 2
+        while ids[k + 1] != newline:
+            k += 1
+        return range(first, k + 1)
+
+    def _char_membership(self, ids: list[int], spec: NeedleSpec) -> tuple[list[int], list[int]]:
+        """(positions, 0/1 targets) of every option text token of a code-word needle that shows characters
+        (a bare space token is skipped): 1 where its characters all occur in the shown word."""
+        word = set(str(spec.items[0].word))
+        positions, targets = [], []
+        for letter in LETTERS[: len(spec.options)]:
+            for k in self._option_span(ids, letter):
+                chars = self.tokenizer.decode([ids[k]]).strip()
+                if chars:
+                    positions.append(k)
+                    targets.append(int(set(chars) <= word))
+        return positions, targets
+
     def _option_match(self, ids: list[int], spec: NeedleSpec) -> tuple[list[int], list[int]]:
         """(prompt positions, targets) of the option-match loss, option by option: each option's last text
         token (or all its text tokens, `match_tokens="all"`), the target being the option's letter if it
@@ -223,10 +271,8 @@ class NiahSource:
         newline = self._ids("\n")[0]
         positions, targets = [], []
         for letter in LETTERS[: len(spec.options)]:
-            first = k = self._letter_start(ids, letter) + 2
-            while ids[k + 1] != newline:
-                k += 1
-            span = range(first, k + 1) if self.match_tokens == "all" else [k]
+            tokens = self._option_span(ids, letter)
+            span = tokens if self.match_tokens == "all" else [tokens[-1]]
             letter_id = self._ids(letter)[0]
             positions += span
             targets += [letter_id if letter == spec.answer else newline] * len(span)
@@ -255,6 +301,9 @@ class DrawSpec:
     kinds: tuple[str, ...] = NEEDLE_KINDS
     ratios: tuple[int, ...] = RATIOS  # compression, drawn uniformly per step
     rotations: int = 4  # option rotations per needle in a batch (1 = the generator's order only)
+    # fraction of code-word needles shown as text tokens in place of the video (a curriculum: the LLM learns
+    # to match a word against the options where it can read it); 0 = never
+    text_words: float = 0.0
 
     def __post_init__(self) -> None:
         bad = [k for k in self.kinds if k not in NEEDLE_KINDS]
@@ -263,6 +312,8 @@ class DrawSpec:
         if not self.seeds or not self.frame_counts:
             raise OryxEvalError("seeds and frame_counts must be non-empty")
         check_ratios(self.ratios)
+        if not 0.0 <= self.text_words <= 1.0:
+            raise OryxEvalError(f"--text-words {self.text_words}: expected a fraction in [0, 1]")
 
 
 def draw_batch(
@@ -282,8 +333,10 @@ def draw_batch(
         depth = float(rng.integers(0, 101)) / 100
         nid = int(rng.integers(0, 2**62))
         first = int(rng.integers(0, 4))
+        # drawn only when on, so runs without the curriculum keep their random stream
+        text = kind == "code_word" and draw.text_words > 0 and bool(rng.random() < draw.text_words)
         for r in range(min(draw.rotations, batch - len(out))):
-            out.append(source.example(seed, n, depth, kind, nid, ratio, rotate=first + r))
+            out.append(source.example(seed, n, depth, kind, nid, ratio, rotate=first + r, as_text=text))
     return out, ratio
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from model import OryxModel
 from model.prompt import IMAGE_TOKEN_INDEX
@@ -39,6 +39,9 @@ class OptimConfig:
     # keeps moving them under the LLM (the held-out letter never leaves chance); Oryx also trains its ViT
     # at a lower rate than its LLM
     vision_lr_scale: float = 0.1
+    # learning-rate multiplier of the LLM; 0 freezes it (out of the optimiser), as LLaVA-style alignment
+    # trains the vision side against a fixed LLM
+    llm_lr_scale: float = 1.0
 
 
 @dataclass
@@ -59,19 +62,33 @@ def lr_at(step: int, total: int, opt: OptimConfig) -> float:
     return opt.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
-def batch_logits(
-    model: OryxModel, examples: Sequence[Example], compression: int
-) -> tuple[Tensor, Tensor, Tensor]:
-    """Logits `(B, A, V)` at the A answer positions of each example (teacher forcing), V = tokenizer length,
-    `(B, V)` at each example's auxiliary position and `(M, V)` at the match positions of all examples, in
-    order (M = total match positions). All examples must have the same number of answer tokens."""
-    feats, grid = model.vision_tower.forward_frames(stack_frames(examples), model.frame_chunk_size)
+@dataclass
+class BatchOut:
+    """What one forward pass of a batch gives the losses (rows of all examples, in order)."""
+
+    answer: Tensor  # (B, A, V) logits at the A answer positions (teacher forcing), V = tokenizer length
+    aux: Tensor  # (B, V) logits at each example's auxiliary position
+    match: Tensor  # (M, V) logits at the option-match positions
+    chars: Tensor  # (C, D) last hidden states at the character-membership positions
+    reading: Tensor  # (R, V) logits at the option-reading positions
+
+
+def batch_logits(model: OryxModel, examples: Sequence[Example], compression: int) -> BatchOut:
+    """One teacher-forced forward pass of `examples` (all with the same number of answer tokens)."""
+    frames = stack_frames(examples)
+    if frames.shape[0]:
+        feats, grid = model.vision_tower.forward_frames(frames, model.frame_chunk_size)
     emb = model.llm.get_input_embeddings()
-    seqs, ans_pos, match_rows, match_pos = [], [], [], []
+    seqs, ans_pos = [], []
+    rows: dict[str, list[int]] = {"match": [], "chars": [], "reading": []}
+    cols: dict[str, list[int]] = {"match": [], "chars": [], "reading": []}
     start = 0
     for i, ex in enumerate(examples):
         t = ex.frames.shape[0]
-        visual = model.project_video(feats[start : start + t], grid, compression)  # (Lv, D)
+        if ex.text_ids is not None:  # a code word shown as text: its token embeddings, (len, D)
+            visual = emb(torch.tensor(ex.text_ids))
+        else:
+            visual = model.project_video(feats[start : start + t], grid, compression)  # (Lv, D)
         start += t
         ids = ex.prompt_ids
         a = ids.index(IMAGE_TOKEN_INDEX)
@@ -82,8 +99,13 @@ def batch_logits(
         # prompt token j > a sits at j + Lv - 1 in the spliced sequence
         shift = visual.shape[0] - 1
         ans_pos.append([ex.aux_index + shift, *range(seq.shape[0] - n_ans, seq.shape[0])])
-        match_rows += [i] * len(ex.match_positions)
-        match_pos += [p + shift for p in ex.match_positions]
+        for key, positions in (
+            ("match", ex.match_positions),
+            ("chars", ex.char_positions),
+            ("reading", ex.reading_positions),
+        ):
+            rows[key] += [i] * len(positions)
+            cols[key] += [p + shift for p in positions]
         seqs.append(seq)
     longest = max(s.shape[0] for s in seqs)
     d = seqs[0].shape[1]
@@ -96,31 +118,54 @@ def batch_logits(
     hidden = model.llm.model(inputs_embeds=x, attention_mask=mask, position_ids=pos).last_hidden_state
     idx = torch.tensor(ans_pos)  # (B, 1 + A)
     picked = hidden[torch.arange(len(seqs))[:, None], idx]  # (B, 1 + A, D)
-    matched = hidden[torch.tensor(match_rows, dtype=torch.long), torch.tensor(match_pos, dtype=torch.long)]
+    at = {
+        k: hidden[torch.tensor(rows[k], dtype=torch.long), torch.tensor(cols[k], dtype=torch.long)]
+        for k in rows
+    }
     logits = model.llm.lm_head(picked)[..., : model.vocab_limit]  # (B, 1 + A, V)
-    match_logits = model.llm.lm_head(matched)[..., : model.vocab_limit]  # (M, V)
-    return logits[:, 1:], logits[:, 0], match_logits
+    match = model.llm.lm_head(at["match"])[..., : model.vocab_limit]  # (M, V)
+    reading = model.llm.lm_head(at["reading"])[..., : model.vocab_limit]  # (R, V)
+    return BatchOut(logits[:, 1:], logits[:, 0], match, at["chars"], reading)
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """Weights of the auxiliary terms next to the answer's cross-entropy (0 = off)."""
+
+    aux: float = 0.0  # the correct option's first content token at the newline before the options
+    match: float = 0.0  # option-match: letter-or-newline at the match positions
+    char: float = 0.0  # binary cross-entropy of the membership head at the code-word option characters
+    reading: float = 0.0  # next-token cross-entropy inside each option's text
 
 
 def batch_loss(
     model: OryxModel,
     examples: Sequence[Example],
     compression: int,
-    aux_weight: float = 0.0,
-    match_weight: float = 0.0,
+    weights: LossWeights = LossWeights(),
+    char_head: nn.Module | None = None,
 ) -> tuple[Tensor, float, dict[str, float]]:
-    """Mean cross-entropy over the answer tokens (+ `aux_weight` x the auxiliary content-token loss
-    + `match_weight` x the option-match loss at the match positions), the first-token accuracy and the
-    unweighted loss terms."""
-    logits, aux, opt = batch_logits(model, examples, compression)  # (B, A, V), (B, V), (M, V)
+    """Answer cross-entropy + the weighted auxiliary terms (the membership term only with `char_head` and a
+    batch that has code words), the first-token accuracy and the unweighted loss terms."""
+    out = batch_logits(model, examples, compression)
     target = torch.tensor([ex.answer_ids for ex in examples])  # (B, A)
-    answer = F.cross_entropy(logits.flatten(0, 1), target.flatten())
-    aux_loss = F.cross_entropy(aux, torch.tensor([ex.aux_target for ex in examples]))
+    answer = F.cross_entropy(out.answer.flatten(0, 1), target.flatten())
+    aux_loss = F.cross_entropy(out.aux, torch.tensor([ex.aux_target for ex in examples]))
     match = torch.tensor([t for ex in examples for t in ex.match_targets])  # (M,)
-    match_loss = F.cross_entropy(opt, match)
-    loss = answer + aux_weight * aux_loss + match_weight * match_loss
-    acc = float((logits[:, 0].argmax(-1) == target[:, 0]).float().mean())
+    match_loss = F.cross_entropy(out.match, match)
+    loss = answer + weights.aux * aux_loss + weights.match * match_loss
     parts = {"answer": answer.item(), "aux": aux_loss.item(), "match": match_loss.item()}
+    if char_head is not None and out.chars.shape[0] > 0:
+        present = torch.tensor([float(t) for ex in examples for t in ex.char_targets])  # (C,)
+        char_loss = F.binary_cross_entropy_with_logits(char_head(out.chars).squeeze(-1), present)
+        loss = loss + weights.char * char_loss
+        parts["char"] = char_loss.item()
+    if weights.reading > 0 and out.reading.shape[0] > 0:
+        nxt = torch.tensor([t for ex in examples for t in ex.reading_targets])  # (R,)
+        reading = F.cross_entropy(out.reading, nxt)
+        loss = loss + weights.reading * reading
+        parts["reading"] = reading.item()
+    acc = float((out.answer[:, 0].argmax(-1) == target[:, 0]).float().mean())
     return loss, acc, parts
 
 
@@ -132,7 +177,7 @@ def accuracy(model: OryxModel, examples: Sequence[Example], batch: int = 8) -> d
     hits: dict[str, list[float]] = {}
     for i in range(0, len(examples), batch):
         chunk = list(examples[i : i + batch])
-        logits, _, _ = batch_logits(model, chunk, chunk[0].compression)
+        logits = batch_logits(model, chunk, chunk[0].compression).answer
         for ex, pred in zip(chunk, logits[:, 0].argmax(-1).tolist(), strict=True):
             hits.setdefault(ex.kind, []).append(float(pred == ex.answer_ids[0]))
     model.train(was)
@@ -141,36 +186,52 @@ def accuracy(model: OryxModel, examples: Sequence[Example], batch: int = 8) -> d
     return out
 
 
+def char_head(model: OryxModel, seed: int) -> nn.Module:
+    """The training-only membership head `(.., D)` -> `(.., 1)`, initialised from `seed` without touching
+    the global RNG (runs without it stay bit-identical)."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return nn.Linear(model.llm.config.hidden_size, 1)
+
+
 @dataclass
 class Trainer:
-    """AdamW over every parameter of the model."""
+    """AdamW over every parameter of the model (and the membership head when `weights.char > 0`)."""
 
     model: OryxModel
     total_steps: int
     opt: OptimConfig = field(default_factory=OptimConfig)
-    aux_weight: float = 0.0
-    match_weight: float = 0.0
+    weights: LossWeights = LossWeights()
+    seed: int = 0  # the membership head's initialisation
 
     def __post_init__(self) -> None:
         groups = []
         named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        if self.opt.llm_lr_scale == 0:
+            self.model.llm.requires_grad_(False)
         for is_llm in (True, False):
-            params = [p for n, p in named if n.startswith("llm.") == is_llm]
-            scale = 1.0 if is_llm else self.opt.vision_lr_scale
+            params = [p for n, p in named if n.startswith("llm.") == is_llm and p.requires_grad]
+            scale = self.opt.llm_lr_scale if is_llm else self.opt.vision_lr_scale
             for decay in (True, False):
                 chosen = [p for p in params if (p.dim() >= 2) == decay]
                 wd = self.opt.weight_decay if decay else 0.0
                 groups.append({"params": chosen, "weight_decay": wd, "lr_scale": scale})
+        self.char_head = char_head(self.model, self.seed) if self.weights.char > 0 else None
+        if self.char_head is not None:
+            groups.append({"params": list(self.char_head.parameters()), "weight_decay": 0.0, "lr_scale": 1.0})
         self.optim = torch.optim.AdamW(groups, lr=self.opt.lr, betas=self.opt.betas)
         self.step_no = 0
 
     def step(self, examples: Sequence[Example], compression: int) -> StepLog:
         for g in self.optim.param_groups:
             g["lr"] = g["lr_scale"] * lr_at(self.step_no, self.total_steps, self.opt)
-        loss, acc, parts = batch_loss(self.model, examples, compression, self.aux_weight, self.match_weight)
+        loss, acc, parts = batch_loss(self.model, examples, compression, self.weights, self.char_head)
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.opt.grad_clip)
+        params = list(self.model.parameters())  # this order: runs without the head stay bit-identical
+        if self.char_head is not None:
+            params += list(self.char_head.parameters())
+        torch.nn.utils.clip_grad_norm_(params, self.opt.grad_clip)
         self.optim.step()
         log = StepLog(self.step_no, loss.item(), compression, examples[0].num_frames, acc, parts)
         self.step_no += 1

@@ -33,7 +33,7 @@ from oryx_eval.training.data import (
     validation_set,
 )
 from oryx_eval.training.glyphs import GlyphData, GlyphTrainer, glyph_validation
-from oryx_eval.training.loop import OptimConfig, StepCallback, StepLog, Trainer, accuracy
+from oryx_eval.training.loop import LossWeights, OptimConfig, StepCallback, StepLog, Trainer, accuracy
 from oryx_eval.training.model_setup import (
     TINY_VIDEO,
     TinyDims,
@@ -67,6 +67,16 @@ class TrainConfig:
     match_weight: float = 2.0
     # where the option-match loss looks: "last" (each option's last token) or "all" (every option token)
     match_tokens: str = "last"
+    # weight of the character-membership loss (code-word needles): at every option text token, a
+    # training-only linear head on the LLM's last hidden state tells whether that character is in the
+    # shown word (not written to the checkpoint); 0 = off
+    char_weight: float = 0.0
+    # weight of the option-reading loss: next-token cross-entropy over each option's text tokens (the
+    # true option's text is in the video; a decoy's agrees with it but for 1-2 tokens); 0 = off
+    reading_weight: float = 0.0
+    # fraction of code-word needles shown as their text tokens in place of the video (a curriculum: the
+    # LLM learns to compare a word with the options where it can read it; evaluation always shows video)
+    text_words: float = 0.0
     # "qa": question/answer pairs through the whole model; "glyphs": the vision side alone learns the
     # code-word characters (`oryx_eval.training.glyphs`; LLM frozen; batch = frames per step)
     stage: str = "qa"
@@ -105,10 +115,18 @@ class TrainConfig:
             ]
         parts += [f"--ratios {','.join(map(str, self.ratios))}"]
         parts += [f"--lr {self.opt.lr}", f"--vision-lr-scale {self.opt.vision_lr_scale}"]
+        if self.opt.llm_lr_scale != 1.0:
+            parts += [f"--llm-lr-scale {self.opt.llm_lr_scale}"]
         if glyphs:
             parts += [f"--spread-floor {self.spread_floor}", f"--keep-weight {self.keep_weight}"]
         else:
             parts += [f"--match-weight {self.match_weight}", f"--match-tokens {self.match_tokens}"]
+            if self.char_weight:  # only when on: the commands recorded before it existed stay valid
+                parts += [f"--char-weight {self.char_weight}"]
+            if self.reading_weight:
+                parts += [f"--reading-weight {self.reading_weight}"]
+            if self.text_words:
+                parts += [f"--text-words {self.text_words}"]
         parts += [f"--threads {self.threads}"]
         if not glyphs:
             parts += [f"--val-frames {self.val_frames}"]
@@ -196,10 +214,14 @@ def _steps(
 
 def _qa_steps(cfg: TrainConfig, model: OryxModel, source: NiahSource, on_step: StepCallback | None) -> Steps:
     """The question/answer stage: (losses, validations)."""
-    draw = DrawSpec(cfg.haystack_seeds, cfg.frame_counts, cfg.kinds, cfg.ratios, cfg.rotations)
-    val = validation_set(source, cfg.val_seed, cfg.val_frames, cfg.val_per_kind, 1, cfg.kinds)
+    draw = DrawSpec(
+        cfg.haystack_seeds, cfg.frame_counts, cfg.kinds, cfg.ratios, cfg.rotations, cfg.text_words
+    )
+    kinds = tuple(dict.fromkeys(cfg.kinds))  # a kind repeated in --kinds is drawn more often, validated once
+    val = validation_set(source, cfg.val_seed, cfg.val_frames, cfg.val_per_kind, 1, kinds)
     rng = np.random.default_rng(cfg.seed)
-    trainer = Trainer(model, cfg.steps, cfg.opt, cfg.aux_weight, cfg.match_weight)
+    weights = LossWeights(cfg.aux_weight, cfg.match_weight, cfg.char_weight, cfg.reading_weight)
+    trainer = Trainer(model, cfg.steps, cfg.opt, weights, seed=cfg.seed)
     return _steps(
         cfg,
         lambda: trainer.step(*draw_batch(source, draw, rng, cfg.batch)),
@@ -236,6 +258,8 @@ def train_tiny(
         raise OryxEvalError(f"--stage {cfg.stage!r}; accepted values: {', '.join(STAGES)}")
     if cfg.stage == "glyphs" and cfg.batch < 2:
         raise OryxEvalError(f"train-tiny --stage glyphs: --batch must be >= 2 (a spread), got {cfg.batch}")
+    if cfg.opt.llm_lr_scale < 0:
+        raise OryxEvalError(f"--llm-lr-scale {cfg.opt.llm_lr_scale}: expected >= 0 (0 freezes the LLM)")
     if cfg.steps < 1 or cfg.batch < 1:
         raise OryxEvalError(f"train-tiny: --steps and --batch must be >= 1, got {cfg.steps}, {cfg.batch}")
     torch.set_num_threads(cfg.threads)

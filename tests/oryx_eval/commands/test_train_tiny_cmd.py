@@ -22,6 +22,10 @@ def test_cli_defaults_are_the_recipe_defaults() -> None:
         "vision_lr_scale": cfg.opt.vision_lr_scale,
         "match_weight": cfg.match_weight,
         "match_tokens": cfg.match_tokens,
+        "char_weight": cfg.char_weight,
+        "reading_weight": cfg.reading_weight,
+        "text_words": cfg.text_words,
+        "llm_lr_scale": cfg.opt.llm_lr_scale,
         "threads": cfg.threads,
         "val_frames": cfg.val_frames,
         "stage": cfg.stage,
@@ -76,4 +80,23 @@ def test_unknown_stage_and_a_glyph_batch_of_one_exit_2_and_write_nothing(tmp_pat
     args = ["train-tiny", "--out", str(out), "--steps", "1", "--stage", "glyphs", "--batch", "1"]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 2 and "--batch must be >= 2" in res.output
+    assert not out.exists()
+
+
+def test_curriculum_flags_are_recorded_only_when_set() -> None:
+    from oryx_eval.training.loop import OptimConfig
+
+    cfg = TrainConfig(char_weight=1.0, text_words=0.5, opt=OptimConfig(llm_lr_scale=0.0))
+    cmd = cfg.command()
+    assert "--char-weight 1.0" in cmd and "--text-words 0.5" in cmd and "--llm-lr-scale 0.0" in cmd
+    assert "--reading-weight" not in cmd  # off: the commands recorded before the flag existed stay valid
+    assert cmd.index("--llm-lr-scale") < cmd.index("--match-weight") < cmd.index("--text-words")
+
+
+def test_bad_text_words_and_llm_lr_scale_exit_2_and_write_nothing(tmp_path) -> None:
+    out = tmp_path / "x"
+    res = CliRunner().invoke(app, ["train-tiny", "--out", str(out), "--steps", "1", "--text-words", "1.5"])
+    assert res.exit_code == 2 and "--text-words 1.5: expected a fraction in [0, 1]" in res.output
+    res = CliRunner().invoke(app, ["train-tiny", "--out", str(out), "--steps", "1", "--llm-lr-scale", "-1"])
+    assert res.exit_code == 2 and "--llm-lr-scale -1.0: expected >= 0" in res.output
     assert not out.exists()

@@ -108,3 +108,84 @@ def test_option_match_on_all_tokens_covers_each_options_text(
         want_tgt += [target] * (end + 1 - first)
     assert ex.match_positions == want_pos
     assert ex.match_targets == want_tgt
+
+
+def test_char_membership_marks_each_code_word_option_character(source: NiahSource, tiny_tokenizer) -> None:
+    dense = NiahSource(source.tokenizer, source.prompt, source.frame_size, source.video_spec, "all")
+    for nid in range(6):
+        ex = source.example(1003, 2, 0.5, "code_word", nid, compression=1, rotate=nid)
+        spec = rotated(make_needle("code_word", 1003, nid), nid)
+        word = str(spec.items[0].word)
+        # the positions are the option text tokens (the dense match positions) that show a character
+        text = dense.example(1003, 2, 0.5, "code_word", nid, 1, rotate=nid).match_positions
+        shown = [p for p in text if tiny_tokenizer.decode([ex.prompt_ids[p]]).strip()]
+        assert ex.char_positions == shown
+        chars = [tiny_tokenizer.decode([ex.prompt_ids[p]]).strip() for p in ex.char_positions]
+        assert "".join(chars) == "".join(spec.options)  # every character of the options, in order
+        assert ex.char_targets == [int(set(c) <= set(word)) for c in chars]
+        # the true word's 4 are present; some decoy character is not
+        assert sum(ex.char_targets) >= 4 and 0 in ex.char_targets
+
+
+@pytest.mark.parametrize("kind", ["shape", "count", "order"])
+def test_char_membership_is_for_code_words_only(source: NiahSource, kind: str) -> None:
+    ex = source.example(1003, 2, 0.5, kind, 1, compression=4)
+    assert ex.char_positions == [] and ex.char_targets == []
+
+
+@pytest.mark.parametrize("kind", NEEDLE_KINDS)
+def test_option_reading_predicts_each_options_text(source: NiahSource, tiny_tokenizer, kind: str) -> None:
+    ex = source.example(1004, 2, 0.25, kind, 2, compression=4, rotate=3)
+    spec = rotated(make_needle(kind, 1004, 2), 3)
+    ids = ex.prompt_ids
+    assert ex.reading_targets == [ids[p + 1] for p in ex.reading_positions]  # next prompt token
+    # grouped into runs of consecutive positions, one per option, each starting at "X." and reading
+    # exactly the option's text
+    runs: list[list[int]] = []
+    for p in ex.reading_positions:
+        if runs and p == runs[-1][-1] + 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    assert len(runs) == 4
+    for letter, option, run in zip("ABCD", spec.options, runs, strict=True):
+        assert tiny_tokenizer.decode(ids[run[0] - 1 : run[0] + 1]) == f"{letter}."
+        assert tiny_tokenizer.decode([ids[p + 1] for p in run]).strip() == option
+
+
+def test_a_code_word_shown_as_text_is_its_tokens_in_place_of_the_frames(
+    source: NiahSource, tiny_tokenizer
+) -> None:
+    video = source.example(1002, 3, 0.5, "code_word", 4, compression=4, rotate=1)
+    text = source.example(1002, 3, 0.5, "code_word", 4, compression=4, rotate=1, as_text=True)
+    word = str(make_needle("code_word", 1002, 4).items[0].word)
+    assert text.frames.shape[0] == 0 and video.frames.shape[0] == 4 and video.text_ids is None
+    assert tiny_tokenizer.decode(text.text_ids) == " " + word
+    # the prompt, the answer and every loss target are those of the video example
+    assert text.prompt_ids == video.prompt_ids and text.answer_ids == video.answer_ids
+    assert text.match_targets == video.match_targets and text.char_targets == video.char_targets
+    with pytest.raises(ValueError, match="only code words"):
+        source.example(1002, 3, 0.5, "shape", 4, compression=4, as_text=True)
+
+
+def test_text_words_draws_code_words_as_text_at_its_rate_and_leaves_other_runs_alone(
+    source: NiahSource,
+) -> None:
+    from oryx_eval.training.data import DrawSpec, draw_batch
+
+    def batches(text_words: float, kinds: tuple[str, ...]) -> list[list]:
+        rng = np.random.default_rng(0)
+        draw = DrawSpec((1000, 1001), (1,), kinds, (16,), 1, text_words)
+        return [draw_batch(source, draw, rng, 4)[0] for _ in range(6)]
+
+    shown = [ex.text_ids is not None for b in batches(0.5, ("code_word",)) for ex in b]
+    assert 0 < sum(shown) < len(shown)  # about half the code words, drawn per needle
+    assert all(ex.text_ids is not None for b in batches(1.0, ("code_word",)) for ex in b)
+    # other kinds never; and with the curriculum on, non-code-word draws keep the random stream
+    plain, on = batches(0.0, ("shape", "count")), batches(1.0, ("shape", "count"))
+    assert [[(e.kind, e.prompt_ids, e.depth) for e in b] for b in plain] == [
+        [(e.kind, e.prompt_ids, e.depth) for e in b] for b in on
+    ]
+    assert all(e.text_ids is None for b in on for e in b)
+    with pytest.raises(OryxEvalError, match="--text-words"):
+        DrawSpec((1000,), (1,), text_words=1.5)

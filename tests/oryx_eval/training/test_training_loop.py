@@ -8,7 +8,7 @@ import torch
 
 from oryx_eval.schema import TASKS_DIR, load_task
 from oryx_eval.training.data import DrawSpec, NiahSource, draw_batch
-from oryx_eval.training.loop import OptimConfig, Trainer, batch_loss
+from oryx_eval.training.loop import LossWeights, OptimConfig, Trainer, batch_logits, batch_loss
 from oryx_eval.training.model_setup import TinyDims, initial_model, video_spec
 
 # losses of the first 3 steps for seed 0 (batch 2 = one needle in 2 option rotations, N = 2, no aux losses,
@@ -46,7 +46,7 @@ def test_gradients_reach_every_parameter() -> None:
     examples = [
         src.example(1000, 2, 0.5, kind, i, compression=4) for i, kind in enumerate(("shape", "count"))
     ]
-    loss, _, parts = batch_loss(model, examples, 4, aux_weight=1.0, match_weight=1.0)
+    loss, _, parts = batch_loss(model, examples, 4, LossWeights(aux=1.0, match=1.0))
     assert set(parts) == {"answer", "aux", "match"}
     loss.backward()
     dead = [
@@ -69,3 +69,78 @@ def test_vision_side_trains_at_its_own_learning_rate() -> None:
         assert len(llm) == 1  # a group is either all LLM or all vision side
         assert g["lr"] == pytest.approx(1e-3 * (1.0 if llm == {True} else 0.1))
     assert sum(len(g["params"]) for g in trainer.optim.param_groups) == len(list(model.parameters()))
+
+
+def test_char_membership_head_trains_and_stays_out_of_the_model() -> None:
+    model, _ = initial_model(0, TinyDims(), load_task(TASKS_DIR / "niah.yaml").prompt.template)
+    task = load_task(TASKS_DIR / "niah.yaml")
+    src = NiahSource(model.tokenizer, task.prompt, (64, 64), video_spec())
+    names = {n for n, _ in model.named_parameters()}
+    state = torch.random.get_rng_state()
+    trainer = Trainer(model, total_steps=10, weights=LossWeights(char=1.0), seed=3)
+    assert torch.equal(torch.random.get_rng_state(), state)  # the head's init leaves the global RNG alone
+    assert {n for n, _ in model.named_parameters()} == names  # the head is not a model parameter
+    head = [p.detach().clone() for p in trainer.char_head.parameters()]
+    examples = [src.example(1000, 2, 0.5, "code_word", i, compression=4) for i in range(2)]
+    log = trainer.step(examples, 4)
+    assert log.parts["char"] > 0
+    assert any(not torch.equal(a, b) for a, b in zip(head, trainer.char_head.parameters(), strict=True))
+    # a batch without code words has no membership positions: no "char" term
+    log = trainer.step([src.example(1000, 2, 0.5, "shape", 0, compression=4)] * 2, 4)
+    assert "char" not in log.parts
+    # the head's initialisation depends on its seed only
+    again = Trainer(model, total_steps=10, weights=LossWeights(char=1.0), seed=3).char_head
+    other = Trainer(model, total_steps=10, weights=LossWeights(char=1.0), seed=4).char_head
+    assert torch.equal(
+        again.weight, Trainer(model, 10, weights=LossWeights(char=1.0), seed=3).char_head.weight
+    )
+    assert not torch.equal(again.weight, other.weight)
+    assert Trainer(model, total_steps=10).char_head is None
+
+
+def test_option_reading_term_is_the_next_token_loss_inside_the_options() -> None:
+    model, _ = initial_model(0, TinyDims(), load_task(TASKS_DIR / "niah.yaml").prompt.template)
+    task = load_task(TASKS_DIR / "niah.yaml")
+    src = NiahSource(model.tokenizer, task.prompt, (64, 64), video_spec())
+    examples = [src.example(1000, 2, 0.5, kind, 0, compression=4) for kind in ("code_word", "order")]
+    base, _, parts = batch_loss(model, examples, 4, LossWeights())
+    assert "reading" not in parts
+    loss, _, parts = batch_loss(model, examples, 4, LossWeights(reading=0.5))
+    out = batch_logits(model, examples, 4)
+    want = torch.nn.functional.cross_entropy(
+        out.reading, torch.tensor([t for ex in examples for t in ex.reading_targets])
+    )
+    assert parts["reading"] == pytest.approx(want.item(), rel=1e-5)
+    assert loss.item() == pytest.approx(base.item() + 0.5 * want.item(), rel=1e-5)
+
+
+def test_llm_lr_scale_zero_trains_the_vision_side_against_a_frozen_llm() -> None:
+    model, _ = initial_model(0, TinyDims(), load_task(TASKS_DIR / "niah.yaml").prompt.template)
+    task = load_task(TASKS_DIR / "niah.yaml")
+    src = NiahSource(model.tokenizer, task.prompt, (64, 64), video_spec())
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    trainer = Trainer(model, total_steps=10, opt=OptimConfig(llm_lr_scale=0.0))
+    assert all(not g["params"] or g["lr_scale"] == 0.1 for g in trainer.optim.param_groups)
+    trainer.step([src.example(1000, 2, 0.5, "shape", i, compression=4) for i in range(2)], 4)
+    moved = {n for n, p in model.named_parameters() if not torch.equal(p, before[n])}
+    assert moved and all(not n.startswith("llm.") for n in moved)
+    assert any(n.startswith("vision_tower.") for n in moved)
+
+
+def test_a_code_word_shown_as_text_puts_its_token_embeddings_in_the_visual_span() -> None:
+    model, _ = initial_model(0, TinyDims(), load_task(TASKS_DIR / "niah.yaml").prompt.template)
+    task = load_task(TASKS_DIR / "niah.yaml")
+    src = NiahSource(model.tokenizer, task.prompt, (64, 64), video_spec())
+    text = src.example(1000, 2, 0.5, "code_word", 0, compression=4, as_text=True)
+    # the same sequence, built by hand from the prompt with the word's tokens in place of the placeholder
+    ids = text.prompt_ids
+    a = ids.index(-200)
+    full = torch.tensor([*ids[:a], *text.text_ids, *ids[a + 1 :], *text.answer_ids[:-1]])
+    with torch.no_grad():
+        logits = model.llm(input_ids=full[None]).logits[0, :, : model.vocab_limit]
+        got = batch_logits(model, [text], 4)
+    n = len(text.answer_ids)
+    assert torch.allclose(got.answer[0], logits[-n:], atol=1e-5)
+    # a batch mixing a text word and a video example runs (the video's frames go through the tower)
+    video = src.example(1000, 2, 0.5, "shape", 1, compression=4)
+    assert batch_logits(model, [text, video], 4).answer.shape[0] == 2
