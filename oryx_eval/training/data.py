@@ -88,9 +88,11 @@ class Example:
     # text token, each predicting the next prompt token (the option's own text)
     reading_positions: list[int] = field(default_factory=list)
     reading_targets: list[int] = field(default_factory=list)
-    # a code word shown as text: these token ids (" H7XK") take the visual tokens' place and `frames` is
-    # empty (`DrawSpec.text_words`, a training curriculum; evaluation always shows the video)
+    # a code word shown as text: these token ids (" H7XK") take the place of the needle frame's tokens
+    # (frame `text_frame` of `frames`; its separator stays), the haystack frames stay video
+    # (`DrawSpec.text_words`, a training curriculum; evaluation always shows the video)
     text_ids: list[int] | None = None
+    text_frame: int | None = None
 
 
 def rotated(spec: NeedleSpec, k: int) -> NeedleSpec:
@@ -179,20 +181,19 @@ class NiahSource:
     ) -> Example:
         """The example of one NIAH cell at one compression; `rotate` cycles the options (and the answer
         letter) by that many places: the generator's options are a uniform random permutation, so every
-        rotation is as likely a prompt as the original. `as_text` (code words only): the word's tokens
-        instead of the frames."""
+        rotation is as likely a prompt as the original. `as_text` (code words only): the needle frame's
+        tokens are replaced by the word's text tokens, the haystack frames around it stay video."""
         spec = rotated(make_needle(kind, seed, needle_id), rotate)
         size = video_frame_size(*self.frame_size, self.video_spec, compression)
-        text_ids = None
+        text_ids, text_frame = None, None
         if as_text:
             if kind != "code_word":
                 raise ValueError(f"only code words can be shown as text, not {kind!r}")
             text_ids = [int(i) for i in self.tokenizer(" " + str(spec.items[0].word)).input_ids]
-            frames = torch.zeros(0, 3, size[1], size[0])
-        else:
-            frames = preprocess_video(
-                self.cell_frames(seed, num_frames, depth, spec, size), self.video_spec, compression
-            )
+            text_frame = needle_positions(num_frames, depth, 1)[0]
+        frames = preprocess_video(
+            self.cell_frames(seed, num_frames, depth, spec, size), self.video_spec, compression
+        )
         sample = Sample(
             id=f"train/s{seed}/{kind}/{needle_id}",
             task="niah-train",
@@ -227,6 +228,7 @@ class NiahSource:
             [k - 1 for k in reading],
             [ids[k] for k in reading],
             text_ids,
+            text_frame,
         )
 
     def _ids(self, text: str) -> list[int]:

@@ -73,11 +73,17 @@ class BatchOut:
     reading: Tensor  # (R, V) logits at the option-reading positions
 
 
+def text_in_frame(visual: Tensor, frames: int, k: int, text: Tensor) -> Tensor:
+    """The laid-out video `(2 + T*F, D)` ([begin] {rows, [sep]} x T [end], F tokens a frame) with frame
+    `k`'s rows (its F - 1 tokens before the separator) replaced by `text` `(W, D)`."""
+    per = (visual.shape[0] - 2) // frames  # F
+    at = 1 + k * per
+    return torch.cat([visual[:at], text, visual[at + per - 1 :]], dim=0)
+
+
 def batch_logits(model: OryxModel, examples: Sequence[Example], compression: int) -> BatchOut:
     """One teacher-forced forward pass of `examples` (all with the same number of answer tokens)."""
-    frames = stack_frames(examples)
-    if frames.shape[0]:
-        feats, grid = model.vision_tower.forward_frames(frames, model.frame_chunk_size)
+    feats, grid = model.vision_tower.forward_frames(stack_frames(examples), model.frame_chunk_size)
     emb = model.llm.get_input_embeddings()
     seqs, ans_pos = [], []
     rows: dict[str, list[int]] = {"match": [], "chars": [], "reading": []}
@@ -85,10 +91,9 @@ def batch_logits(model: OryxModel, examples: Sequence[Example], compression: int
     start = 0
     for i, ex in enumerate(examples):
         t = ex.frames.shape[0]
-        if ex.text_ids is not None:  # a code word shown as text: its token embeddings, (len, D)
-            visual = emb(torch.tensor(ex.text_ids))
-        else:
-            visual = model.project_video(feats[start : start + t], grid, compression)  # (Lv, D)
+        visual = model.project_video(feats[start : start + t], grid, compression)  # (Lv, D)
+        if ex.text_ids is not None:  # the needle frame's rows -> the word's token embeddings
+            visual = text_in_frame(visual, t, ex.text_frame, emb(torch.tensor(ex.text_ids)))
         start += t
         ids = ex.prompt_ids
         a = ids.index(IMAGE_TOKEN_INDEX)

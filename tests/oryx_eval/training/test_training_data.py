@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from oryx_eval.benchmarks.niah.needles import NEEDLE_KINDS, make_needle
-from oryx_eval.benchmarks.niah.task import iter_frames
+from oryx_eval.benchmarks.niah.task import iter_frames, needle_positions
 from oryx_eval.errors import OryxEvalError
 from oryx_eval.schema import TASKS_DIR, load_task
 from oryx_eval.training.data import NiahSource, check_disjoint, rotated, task_seeds
@@ -159,8 +160,10 @@ def test_a_code_word_shown_as_text_is_its_tokens_in_place_of_the_frames(
     video = source.example(1002, 3, 0.5, "code_word", 4, compression=4, rotate=1)
     text = source.example(1002, 3, 0.5, "code_word", 4, compression=4, rotate=1, as_text=True)
     word = str(make_needle("code_word", 1002, 4).items[0].word)
-    assert text.frames.shape[0] == 0 and video.frames.shape[0] == 4 and video.text_ids is None
+    # the same frames; the word's tokens are to replace the needle frame (at its position in the haystack)
+    assert torch.equal(text.frames, video.frames) and video.text_ids is None and video.text_frame is None
     assert tiny_tokenizer.decode(text.text_ids) == " " + word
+    assert text.text_frame == needle_positions(3, 0.5, 1)[0]
     # the prompt, the answer and every loss target are those of the video example
     assert text.prompt_ids == video.prompt_ids and text.answer_ids == video.answer_ids
     assert text.match_targets == video.match_targets and text.char_targets == video.char_targets

@@ -8,7 +8,14 @@ import torch
 
 from oryx_eval.schema import TASKS_DIR, load_task
 from oryx_eval.training.data import DrawSpec, NiahSource, draw_batch
-from oryx_eval.training.loop import LossWeights, OptimConfig, Trainer, batch_logits, batch_loss
+from oryx_eval.training.loop import (
+    LossWeights,
+    OptimConfig,
+    Trainer,
+    batch_logits,
+    batch_loss,
+    text_in_frame,
+)
 from oryx_eval.training.model_setup import TinyDims, initial_model, video_spec
 
 # losses of the first 3 steps for seed 0 (batch 2 = one needle in 2 option rotations, N = 2, no aux losses,
@@ -127,20 +134,35 @@ def test_llm_lr_scale_zero_trains_the_vision_side_against_a_frozen_llm() -> None
     assert any(n.startswith("vision_tower.") for n in moved)
 
 
-def test_a_code_word_shown_as_text_puts_its_token_embeddings_in_the_visual_span() -> None:
+def test_text_in_frame_replaces_one_frames_rows_and_keeps_its_separator() -> None:
+    # 3 frames of F = 4 tokens (3 row tokens + separator) between begin and end: (2 + 12, 1)
+    visual = torch.arange(14.0)[:, None]
+    text = torch.tensor([[-1.0], [-2.0]])
+    got = text_in_frame(visual, 3, 1, text)[:, 0].tolist()
+    assert got == [0, 1, 2, 3, 4, -1, -2, 8, 9, 10, 11, 12, 13]  # frame 1's rows 5, 6, 7 -> the text
+
+
+def test_a_code_word_shown_as_text_puts_its_tokens_in_the_needle_frames_place() -> None:
     model, _ = initial_model(0, TinyDims(), load_task(TASKS_DIR / "niah.yaml").prompt.template)
     task = load_task(TASKS_DIR / "niah.yaml")
     src = NiahSource(model.tokenizer, task.prompt, (64, 64), video_spec())
-    text = src.example(1000, 2, 0.5, "code_word", 0, compression=4, as_text=True)
-    # the same sequence, built by hand from the prompt with the word's tokens in place of the placeholder
-    ids = text.prompt_ids
-    a = ids.index(-200)
-    full = torch.tensor([*ids[:a], *text.text_ids, *ids[a + 1 :], *text.answer_ids[:-1]])
-    with torch.no_grad():
-        logits = model.llm(input_ids=full[None]).logits[0, :, : model.vocab_limit]
-        got = batch_logits(model, [text], 4)
-    n = len(text.answer_ids)
-    assert torch.allclose(got.answer[0], logits[-n:], atol=1e-5)
-    # a batch mixing a text word and a video example runs (the video's frames go through the tower)
-    video = src.example(1000, 2, 0.5, "shape", 1, compression=4)
-    assert batch_logits(model, [text, video], 4).answer.shape[0] == 2
+    emb = model.llm.get_input_embeddings()
+    for ratio in (1, 16):
+        text = src.example(1000, 3, 0.5, "code_word", 0, compression=ratio, as_text=True)
+        video = src.example(1000, 3, 0.5, "code_word", 0, compression=ratio)
+        ids, t = text.prompt_ids, text.frames.shape[0]
+        a = ids.index(-200)
+        with torch.no_grad():
+            feats, grid = model.vision_tower.forward_frames(text.frames, model.frame_chunk_size)
+            lv = model.project_video(feats, grid, ratio)  # (2 + T*F, D)
+            per = (lv.shape[0] - 2) // t
+            k = text.text_frame
+            # by hand: the needle frame's rows replaced by the word's embeddings, its separator kept
+            spliced = torch.cat([lv[: 1 + k * per], emb(torch.tensor(text.text_ids)), lv[k * per + per :]])
+            after = torch.tensor([*ids[a + 1 :], *text.answer_ids[:-1]])
+            x = torch.cat([emb(torch.tensor(ids[:a])), spliced, emb(after)])[None]
+            logits = model.llm(inputs_embeds=x).logits[0, :, : model.vocab_limit]
+            got = batch_logits(model, [text, video], ratio)
+        n = len(text.answer_ids)
+        assert torch.allclose(got.answer[0], logits[-n:], atol=1e-5)
+        assert not torch.allclose(got.answer[0], got.answer[1], atol=1e-3)  # the video one differs
