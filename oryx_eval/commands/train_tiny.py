@@ -35,6 +35,7 @@ DEFAULTS = {
     "char_weight": 0.0,
     "reading_weight": 0.0,
     "text_words": 0.0,
+    "distill_weight": 0.0,
     "llm_lr_scale": 1.0,
     "threads": 1,
     "val_frames": 8,
@@ -115,6 +116,13 @@ def train_tiny_cmd(
             "0 = never."
         ),
     ] = DEFAULTS["text_words"],
+    distill_weight: Annotated[
+        float,
+        typer.Option(
+            help="Weight of distilling code words shown as video towards the same needle shown as text "
+            "(every LLM layer's hidden states after the video); 0 = off."
+        ),
+    ] = DEFAULTS["distill_weight"],
     llm_lr_scale: Annotated[
         float,
         typer.Option(help="LLM learning rate = --lr x this; 0 freezes the LLM (the vision side trains)."),
@@ -161,6 +169,7 @@ def train_tiny_cmd(
             char_weight=char_weight,
             reading_weight=reading_weight,
             text_words=text_words,
+            distill_weight=distill_weight,
             threads=threads,
             val_frames=val_frames,
             stage=stage,

@@ -88,11 +88,13 @@ class Example:
     # text token, each predicting the next prompt token (the option's own text)
     reading_positions: list[int] = field(default_factory=list)
     reading_targets: list[int] = field(default_factory=list)
-    # a code word shown as text: these token ids (" H7XK") take the place of the needle frame's tokens
-    # (frame `text_frame` of `frames`; its separator stays), the haystack frames stay video
-    # (`DrawSpec.text_words`, a training curriculum; evaluation always shows the video)
-    text_ids: list[int] | None = None
-    text_frame: int | None = None
+    # code words: the word's text tokens (" H7XK") and the index of its frame in `frames`
+    word_ids: list[int] | None = None
+    word_frame: int | None = None
+    # shown as text: the word's tokens replace that frame's rows (its separator stays), the haystack frames
+    # stay video (`DrawSpec.text_words`, a training curriculum; the text-shown copy of a video example is
+    # also its distillation teacher; evaluation always shows the video)
+    as_text: bool = False
 
 
 def rotated(spec: NeedleSpec, k: int) -> NeedleSpec:
@@ -185,12 +187,12 @@ class NiahSource:
         tokens are replaced by the word's text tokens, the haystack frames around it stay video."""
         spec = rotated(make_needle(kind, seed, needle_id), rotate)
         size = video_frame_size(*self.frame_size, self.video_spec, compression)
-        text_ids, text_frame = None, None
-        if as_text:
-            if kind != "code_word":
-                raise ValueError(f"only code words can be shown as text, not {kind!r}")
-            text_ids = [int(i) for i in self.tokenizer(" " + str(spec.items[0].word)).input_ids]
-            text_frame = needle_positions(num_frames, depth, 1)[0]
+        if as_text and kind != "code_word":
+            raise ValueError(f"only code words can be shown as text, not {kind!r}")
+        word_ids, word_frame = None, None
+        if kind == "code_word":
+            word_ids = [int(i) for i in self.tokenizer(" " + str(spec.items[0].word)).input_ids]
+            word_frame = needle_positions(num_frames, depth, 1)[0]
         frames = preprocess_video(
             self.cell_frames(seed, num_frames, depth, spec, size), self.video_spec, compression
         )
@@ -227,8 +229,9 @@ class NiahSource:
             present,
             [k - 1 for k in reading],
             [ids[k] for k in reading],
-            text_ids,
-            text_frame,
+            word_ids,
+            word_frame,
+            as_text,
         )
 
     def _ids(self, text: str) -> list[int]:

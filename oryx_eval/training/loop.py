@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -71,6 +71,9 @@ class BatchOut:
     match: Tensor  # (M, V) logits at the option-match positions
     chars: Tensor  # (C, D) last hidden states at the character-membership positions
     reading: Tensor  # (R, V) logits at the option-reading positions
+    # with `layers=True`: per example, `(L, S, D)` hidden states of the L layers at the S positions after
+    # the visual span (question, options, answer prefix: the same tokens whatever the span shows)
+    suffix: list[Tensor] = field(default_factory=list)
 
 
 def text_in_frame(visual: Tensor, frames: int, k: int, text: Tensor) -> Tensor:
@@ -81,8 +84,11 @@ def text_in_frame(visual: Tensor, frames: int, k: int, text: Tensor) -> Tensor:
     return torch.cat([visual[:at], text, visual[at + per - 1 :]], dim=0)
 
 
-def batch_logits(model: OryxModel, examples: Sequence[Example], compression: int) -> BatchOut:
-    """One teacher-forced forward pass of `examples` (all with the same number of answer tokens)."""
+def batch_logits(
+    model: OryxModel, examples: Sequence[Example], compression: int, layers: bool = False
+) -> BatchOut:
+    """One teacher-forced forward pass of `examples` (all with the same number of answer tokens); `layers`
+    also returns every layer's hidden states after the visual span (`BatchOut.suffix`)."""
     feats, grid = model.vision_tower.forward_frames(stack_frames(examples), model.frame_chunk_size)
     emb = model.llm.get_input_embeddings()
     seqs, ans_pos = [], []
@@ -92,8 +98,8 @@ def batch_logits(model: OryxModel, examples: Sequence[Example], compression: int
     for i, ex in enumerate(examples):
         t = ex.frames.shape[0]
         visual = model.project_video(feats[start : start + t], grid, compression)  # (Lv, D)
-        if ex.text_ids is not None:  # the needle frame's rows -> the word's token embeddings
-            visual = text_in_frame(visual, t, ex.text_frame, emb(torch.tensor(ex.text_ids)))
+        if ex.as_text:  # the needle frame's rows -> the word's token embeddings
+            visual = text_in_frame(visual, t, ex.word_frame, emb(torch.tensor(ex.word_ids)))
         start += t
         ids = ex.prompt_ids
         a = ids.index(IMAGE_TOKEN_INDEX)
@@ -120,7 +126,14 @@ def batch_logits(model: OryxModel, examples: Sequence[Example], compression: int
         x[i, : s.shape[0]] = s
         mask[i, : s.shape[0]] = 1
     pos = torch.arange(longest)[None].expand(len(seqs), -1)
-    hidden = model.llm.model(inputs_embeds=x, attention_mask=mask, position_ids=pos).last_hidden_state
+    run = model.llm.model(inputs_embeds=x, attention_mask=mask, position_ids=pos, output_hidden_states=layers)
+    hidden = run.last_hidden_state
+    suffix = []
+    if layers:
+        hs = torch.stack(run.hidden_states[1:], dim=1)  # (B, L, longest, D), the embeddings left out
+        for i, (s, ex) in enumerate(zip(seqs, examples, strict=True)):
+            n = len(ex.prompt_ids) - ex.prompt_ids.index(IMAGE_TOKEN_INDEX) - 2 + len(ex.answer_ids)
+            suffix.append(hs[i, :, s.shape[0] - n : s.shape[0]])
     idx = torch.tensor(ans_pos)  # (B, 1 + A)
     picked = hidden[torch.arange(len(seqs))[:, None], idx]  # (B, 1 + A, D)
     at = {
@@ -130,7 +143,7 @@ def batch_logits(model: OryxModel, examples: Sequence[Example], compression: int
     logits = model.llm.lm_head(picked)[..., : model.vocab_limit]  # (B, 1 + A, V)
     match = model.llm.lm_head(at["match"])[..., : model.vocab_limit]  # (M, V)
     reading = model.llm.lm_head(at["reading"])[..., : model.vocab_limit]  # (R, V)
-    return BatchOut(logits[:, 1:], logits[:, 0], match, at["chars"], reading)
+    return BatchOut(logits[:, 1:], logits[:, 0], match, at["chars"], reading, suffix)
 
 
 @dataclass(frozen=True)
@@ -141,6 +154,9 @@ class LossWeights:
     match: float = 0.0  # option-match: letter-or-newline at the match positions
     char: float = 0.0  # binary cross-entropy of the membership head at the code-word option characters
     reading: float = 0.0  # next-token cross-entropy inside each option's text
+    # code words shown as video: every LLM layer's hidden states after the visual span pulled towards those
+    # of the same needle with the word shown as text (no gradient through that teacher copy)
+    distill: float = 0.0
 
 
 def batch_loss(
@@ -152,7 +168,7 @@ def batch_loss(
 ) -> tuple[Tensor, float, dict[str, float]]:
     """Answer cross-entropy + the weighted auxiliary terms (the membership term only with `char_head` and a
     batch that has code words), the first-token accuracy and the unweighted loss terms."""
-    out = batch_logits(model, examples, compression)
+    out = batch_logits(model, examples, compression, layers=weights.distill > 0)
     target = torch.tensor([ex.answer_ids for ex in examples])  # (B, A)
     answer = F.cross_entropy(out.answer.flatten(0, 1), target.flatten())
     aux_loss = F.cross_entropy(out.aux, torch.tensor([ex.aux_target for ex in examples]))
@@ -170,8 +186,29 @@ def batch_loss(
         reading = F.cross_entropy(out.reading, nxt)
         loss = loss + weights.reading * reading
         parts["reading"] = reading.item()
+    video_words = [i for i, ex in enumerate(examples) if ex.word_ids is not None and not ex.as_text]
+    if weights.distill > 0 and video_words:
+        d = distill_loss(
+            model, [examples[i] for i in video_words], compression, [out.suffix[i] for i in video_words]
+        )
+        loss = loss + weights.distill * d
+        parts["distill"] = d.item()
     acc = float((out.answer[:, 0].argmax(-1) == target[:, 0]).float().mean())
     return loss, acc, parts
+
+
+def distill_loss(
+    model: OryxModel, examples: Sequence[Example], compression: int, student: Sequence[Tensor]
+) -> Tensor:
+    """Mean over `examples` (code words shown as video) of the squared distance between their hidden
+    states after the visual span (`student`, `(L, S, D)` each) and those of the same examples with the word
+    shown as text (the teacher, no gradient), relative to the teacher's mean square."""
+    with torch.no_grad():
+        teacher = batch_logits(
+            model, [replace(ex, as_text=True) for ex in examples], compression, True
+        ).suffix
+    terms = [((s - t) ** 2).mean() / (t**2).mean() for s, t in zip(student, teacher, strict=True)]
+    return torch.stack(terms).mean()
 
 
 @torch.no_grad()

@@ -77,6 +77,9 @@ class TrainConfig:
     # fraction of code-word needles shown as their text tokens in place of the video (a curriculum: the
     # LLM learns to compare a word with the options where it can read it; evaluation always shows video)
     text_words: float = 0.0
+    # weight of the distillation of code words shown as video towards the same needle shown as text (every
+    # LLM layer's hidden states after the visual span; `loop.distill_loss`); 0 = off
+    distill_weight: float = 0.0
     # "qa": question/answer pairs through the whole model; "glyphs": the vision side alone learns the
     # code-word characters (`oryx_eval.training.glyphs`; LLM frozen; batch = frames per step)
     stage: str = "qa"
@@ -127,6 +130,8 @@ class TrainConfig:
                 parts += [f"--reading-weight {self.reading_weight}"]
             if self.text_words:
                 parts += [f"--text-words {self.text_words}"]
+            if self.distill_weight:
+                parts += [f"--distill-weight {self.distill_weight}"]
         parts += [f"--threads {self.threads}"]
         if not glyphs:
             parts += [f"--val-frames {self.val_frames}"]
@@ -220,7 +225,9 @@ def _qa_steps(cfg: TrainConfig, model: OryxModel, source: NiahSource, on_step: S
     kinds = tuple(dict.fromkeys(cfg.kinds))  # a kind repeated in --kinds is drawn more often, validated once
     val = validation_set(source, cfg.val_seed, cfg.val_frames, cfg.val_per_kind, 1, kinds)
     rng = np.random.default_rng(cfg.seed)
-    weights = LossWeights(cfg.aux_weight, cfg.match_weight, cfg.char_weight, cfg.reading_weight)
+    weights = LossWeights(
+        cfg.aux_weight, cfg.match_weight, cfg.char_weight, cfg.reading_weight, cfg.distill_weight
+    )
     trainer = Trainer(model, cfg.steps, cfg.opt, weights, seed=cfg.seed)
     return _steps(
         cfg,

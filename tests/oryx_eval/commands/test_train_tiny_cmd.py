@@ -25,6 +25,7 @@ def test_cli_defaults_are_the_recipe_defaults() -> None:
         "char_weight": cfg.char_weight,
         "reading_weight": cfg.reading_weight,
         "text_words": cfg.text_words,
+        "distill_weight": cfg.distill_weight,
         "llm_lr_scale": cfg.opt.llm_lr_scale,
         "threads": cfg.threads,
         "val_frames": cfg.val_frames,
@@ -86,9 +87,10 @@ def test_unknown_stage_and_a_glyph_batch_of_one_exit_2_and_write_nothing(tmp_pat
 def test_curriculum_flags_are_recorded_only_when_set() -> None:
     from oryx_eval.training.loop import OptimConfig
 
-    cfg = TrainConfig(char_weight=1.0, text_words=0.5, opt=OptimConfig(llm_lr_scale=0.0))
+    cfg = TrainConfig(char_weight=1.0, text_words=0.5, distill_weight=2.0, opt=OptimConfig(llm_lr_scale=0.0))
     cmd = cfg.command()
     assert "--char-weight 1.0" in cmd and "--text-words 0.5" in cmd and "--llm-lr-scale 0.0" in cmd
+    assert "--distill-weight 2.0" in cmd
     assert "--reading-weight" not in cmd  # off: the commands recorded before the flag existed stay valid
     assert cmd.index("--llm-lr-scale") < cmd.index("--match-weight") < cmd.index("--text-words")
 

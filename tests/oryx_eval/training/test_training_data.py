@@ -161,9 +161,10 @@ def test_a_code_word_shown_as_text_is_its_tokens_in_place_of_the_frames(
     text = source.example(1002, 3, 0.5, "code_word", 4, compression=4, rotate=1, as_text=True)
     word = str(make_needle("code_word", 1002, 4).items[0].word)
     # the same frames; the word's tokens are to replace the needle frame (at its position in the haystack)
-    assert torch.equal(text.frames, video.frames) and video.text_ids is None and video.text_frame is None
-    assert tiny_tokenizer.decode(text.text_ids) == " " + word
-    assert text.text_frame == needle_positions(3, 0.5, 1)[0]
+    assert torch.equal(text.frames, video.frames) and text.as_text and not video.as_text
+    assert text.word_ids == video.word_ids and tiny_tokenizer.decode(text.word_ids) == " " + word
+    assert text.word_frame == video.word_frame == needle_positions(3, 0.5, 1)[0]
+    assert source.example(1002, 3, 0.5, "shape", 4, compression=4).word_ids is None
     # the prompt, the answer and every loss target are those of the video example
     assert text.prompt_ids == video.prompt_ids and text.answer_ids == video.answer_ids
     assert text.match_targets == video.match_targets and text.char_targets == video.char_targets
@@ -181,14 +182,14 @@ def test_text_words_draws_code_words_as_text_at_its_rate_and_leaves_other_runs_a
         draw = DrawSpec((1000, 1001), (1,), kinds, (16,), 1, text_words)
         return [draw_batch(source, draw, rng, 4)[0] for _ in range(6)]
 
-    shown = [ex.text_ids is not None for b in batches(0.5, ("code_word",)) for ex in b]
+    shown = [ex.as_text for b in batches(0.5, ("code_word",)) for ex in b]
     assert 0 < sum(shown) < len(shown)  # about half the code words, drawn per needle
-    assert all(ex.text_ids is not None for b in batches(1.0, ("code_word",)) for ex in b)
+    assert all(ex.as_text for b in batches(1.0, ("code_word",)) for ex in b)
     # other kinds never; and with the curriculum on, non-code-word draws keep the random stream
     plain, on = batches(0.0, ("shape", "count")), batches(1.0, ("shape", "count"))
     assert [[(e.kind, e.prompt_ids, e.depth) for e in b] for b in plain] == [
         [(e.kind, e.prompt_ids, e.depth) for e in b] for b in on
     ]
-    assert all(e.text_ids is None for b in on for e in b)
+    assert all(not e.as_text for b in on for e in b)
     with pytest.raises(OryxEvalError, match="--text-words"):
         DrawSpec((1000,), (1,), text_words=1.5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -156,9 +158,9 @@ def test_a_code_word_shown_as_text_puts_its_tokens_in_the_needle_frames_place() 
             feats, grid = model.vision_tower.forward_frames(text.frames, model.frame_chunk_size)
             lv = model.project_video(feats, grid, ratio)  # (2 + T*F, D)
             per = (lv.shape[0] - 2) // t
-            k = text.text_frame
+            k = text.word_frame
             # by hand: the needle frame's rows replaced by the word's embeddings, its separator kept
-            spliced = torch.cat([lv[: 1 + k * per], emb(torch.tensor(text.text_ids)), lv[k * per + per :]])
+            spliced = torch.cat([lv[: 1 + k * per], emb(torch.tensor(text.word_ids)), lv[k * per + per :]])
             after = torch.tensor([*ids[a + 1 :], *text.answer_ids[:-1]])
             x = torch.cat([emb(torch.tensor(ids[:a])), spliced, emb(after)])[None]
             logits = model.llm(inputs_embeds=x).logits[0, :, : model.vocab_limit]
@@ -166,3 +168,30 @@ def test_a_code_word_shown_as_text_puts_its_tokens_in_the_needle_frames_place() 
         n = len(text.answer_ids)
         assert torch.allclose(got.answer[0], logits[-n:], atol=1e-5)
         assert not torch.allclose(got.answer[0], got.answer[1], atol=1e-3)  # the video one differs
+
+
+def test_distillation_pulls_a_video_code_word_towards_its_text_shown_copy() -> None:
+    model, _ = initial_model(0, TinyDims(), load_task(TASKS_DIR / "niah.yaml").prompt.template)
+    task = load_task(TASKS_DIR / "niah.yaml")
+    src = NiahSource(model.tokenizer, task.prompt, (64, 64), video_spec())
+    video = [src.example(1000, 2, 0.5, "code_word", i, compression=4) for i in range(2)]
+    shape = src.example(1000, 2, 0.5, "shape", 0, compression=4)
+    batch = [video[0], shape, video[1]]
+    base, _, parts = batch_loss(model, batch, 4, LossWeights())
+    assert "distill" not in parts
+    loss, _, parts = batch_loss(model, batch, 4, LossWeights(distill=0.5))
+    # by hand: every layer's hidden states after the visual span, video vs the text-shown copy
+    with torch.no_grad():
+        student = batch_logits(model, video, 4, layers=True).suffix
+        teacher = batch_logits(model, [dataclasses.replace(e, as_text=True) for e in video], 4, True).suffix
+    n = len(video[0].prompt_ids) - video[0].prompt_ids.index(-200) - 2 + len(video[0].answer_ids)
+    assert student[0].shape == (model.llm.config.num_hidden_layers, n, model.llm.config.hidden_size)
+    want = sum(((s - t) ** 2).mean() / (t**2).mean() for s, t in zip(student, teacher, strict=True)) / 2
+    assert parts["distill"] == pytest.approx(want.item(), rel=1e-4) and parts["distill"] > 0
+    assert loss.item() == pytest.approx(base.item() + 0.5 * want.item(), rel=1e-5)
+    # the teacher gets no gradient: with a frozen LLM only the vision side moves, towards the teacher
+    trainer = Trainer(model, 10, OptimConfig(lr=3e-3, llm_lr_scale=0.0), LossWeights(distill=1.0))
+    first = [trainer.step(video, 4).parts["distill"] for _ in range(8)]
+    assert first[-1] < first[0]
+    # a text-shown word or another kind alone: no distillation term
+    assert "distill" not in batch_loss(model, [shape], 4, LossWeights(distill=1.0))[2]
