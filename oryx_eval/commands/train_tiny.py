@@ -33,7 +33,6 @@ DEFAULTS = {
     "match_weight": 2.0,
     "match_tokens": "last",
     "char_weight": 0.0,
-    "reading_weight": 0.0,
     "text_words": 0.0,
     "distill_weight": 0.0,
     "llm_lr_scale": 1.0,
@@ -101,13 +100,6 @@ def train_tiny_cmd(
             "on the LLM's hidden state at each option character: is it in the shown word?); 0 = off."
         ),
     ] = DEFAULTS["char_weight"],
-    reading_weight: Annotated[
-        float,
-        typer.Option(
-            help="Weight of the option-reading loss (next-token cross-entropy over each option's text, "
-            "which the video shows for the true option); 0 = off."
-        ),
-    ] = DEFAULTS["reading_weight"],
     text_words: Annotated[
         float,
         typer.Option(
@@ -167,7 +159,6 @@ def train_tiny_cmd(
             match_weight=match_weight,
             match_tokens=match_tokens,
             char_weight=char_weight,
-            reading_weight=reading_weight,
             text_words=text_words,
             distill_weight=distill_weight,
             threads=threads,

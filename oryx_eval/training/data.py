@@ -84,10 +84,6 @@ class Example:
     # characters all occur in the shown word, else 0 (the per-character membership loss)
     char_positions: list[int] = field(default_factory=list)
     char_targets: list[int] = field(default_factory=list)
-    # every option's text read from the video: the positions from "X." up to the option's second-to-last
-    # text token, each predicting the next prompt token (the option's own text)
-    reading_positions: list[int] = field(default_factory=list)
-    reading_targets: list[int] = field(default_factory=list)
     # code words: the word's text tokens (" H7XK") and the index of its frame in `frames`
     word_ids: list[int] | None = None
     word_frame: int | None = None
@@ -211,7 +207,6 @@ class NiahSource:
         aux_index, aux_target = self._aux(ids, spec)
         ends, targets = self._option_match(ids, spec)
         chars, present = self._char_membership(ids, spec) if kind == "code_word" else ([], [])
-        reading = [k for letter in LETTERS[: len(spec.options)] for k in self._option_span(ids, letter)]
         return Example(
             frames,
             ids,
@@ -227,8 +222,6 @@ class NiahSource:
             targets,
             chars,
             present,
-            [k - 1 for k in reading],
-            [ids[k] for k in reading],
             word_ids,
             word_frame,
             as_text,

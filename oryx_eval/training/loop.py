@@ -70,7 +70,6 @@ class BatchOut:
     aux: Tensor  # (B, V) logits at each example's auxiliary position
     match: Tensor  # (M, V) logits at the option-match positions
     chars: Tensor  # (C, D) last hidden states at the character-membership positions
-    reading: Tensor  # (R, V) logits at the option-reading positions
     # with `layers=True`: per example, `(L, S, D)` hidden states of the L layers at the S positions after
     # the visual span (question, options, answer prefix: the same tokens whatever the span shows)
     suffix: list[Tensor] = field(default_factory=list)
@@ -92,8 +91,8 @@ def batch_logits(
     feats, grid = model.vision_tower.forward_frames(stack_frames(examples), model.frame_chunk_size)
     emb = model.llm.get_input_embeddings()
     seqs, ans_pos = [], []
-    rows: dict[str, list[int]] = {"match": [], "chars": [], "reading": []}
-    cols: dict[str, list[int]] = {"match": [], "chars": [], "reading": []}
+    rows: dict[str, list[int]] = {"match": [], "chars": []}
+    cols: dict[str, list[int]] = {"match": [], "chars": []}
     start = 0
     for i, ex in enumerate(examples):
         t = ex.frames.shape[0]
@@ -113,7 +112,6 @@ def batch_logits(
         for key, positions in (
             ("match", ex.match_positions),
             ("chars", ex.char_positions),
-            ("reading", ex.reading_positions),
         ):
             rows[key] += [i] * len(positions)
             cols[key] += [p + shift for p in positions]
@@ -142,8 +140,7 @@ def batch_logits(
     }
     logits = model.llm.lm_head(picked)[..., : model.vocab_limit]  # (B, 1 + A, V)
     match = model.llm.lm_head(at["match"])[..., : model.vocab_limit]  # (M, V)
-    reading = model.llm.lm_head(at["reading"])[..., : model.vocab_limit]  # (R, V)
-    return BatchOut(logits[:, 1:], logits[:, 0], match, at["chars"], reading, suffix)
+    return BatchOut(logits[:, 1:], logits[:, 0], match, at["chars"], suffix)
 
 
 @dataclass(frozen=True)
@@ -153,7 +150,6 @@ class LossWeights:
     aux: float = 0.0  # the correct option's first content token at the newline before the options
     match: float = 0.0  # option-match: letter-or-newline at the match positions
     char: float = 0.0  # binary cross-entropy of the membership head at the code-word option characters
-    reading: float = 0.0  # next-token cross-entropy inside each option's text
     # code words shown as video: every LLM layer's hidden states after the visual span pulled towards those
     # of the same needle with the word shown as text (no gradient through that teacher copy)
     distill: float = 0.0
@@ -181,11 +177,6 @@ def batch_loss(
         char_loss = F.binary_cross_entropy_with_logits(char_head(out.chars).squeeze(-1), present)
         loss = loss + weights.char * char_loss
         parts["char"] = char_loss.item()
-    if weights.reading > 0 and out.reading.shape[0] > 0:
-        nxt = torch.tensor([t for ex in examples for t in ex.reading_targets])  # (R,)
-        reading = F.cross_entropy(out.reading, nxt)
-        loss = loss + weights.reading * reading
-        parts["reading"] = reading.item()
     video_words = [i for i, ex in enumerate(examples) if ex.word_ids is not None and not ex.as_text]
     if weights.distill > 0 and video_words:
         d = distill_loss(

@@ -71,9 +71,6 @@ class TrainConfig:
     # training-only linear head on the LLM's last hidden state tells whether that character is in the
     # shown word (not written to the checkpoint); 0 = off
     char_weight: float = 0.0
-    # weight of the option-reading loss: next-token cross-entropy over each option's text tokens (the
-    # true option's text is in the video; a decoy's agrees with it but for 1-2 tokens); 0 = off
-    reading_weight: float = 0.0
     # fraction of code-word needles shown as their text tokens in place of the video (a curriculum: the
     # LLM learns to compare a word with the options where it can read it; evaluation always shows video)
     text_words: float = 0.0
@@ -126,8 +123,6 @@ class TrainConfig:
             parts += [f"--match-weight {self.match_weight}", f"--match-tokens {self.match_tokens}"]
             if self.char_weight:  # only when on: the commands recorded before it existed stay valid
                 parts += [f"--char-weight {self.char_weight}"]
-            if self.reading_weight:
-                parts += [f"--reading-weight {self.reading_weight}"]
             if self.text_words:
                 parts += [f"--text-words {self.text_words}"]
             if self.distill_weight:
@@ -225,9 +220,7 @@ def _qa_steps(cfg: TrainConfig, model: OryxModel, source: NiahSource, on_step: S
     kinds = tuple(dict.fromkeys(cfg.kinds))  # a kind repeated in --kinds is drawn more often, validated once
     val = validation_set(source, cfg.val_seed, cfg.val_frames, cfg.val_per_kind, 1, kinds)
     rng = np.random.default_rng(cfg.seed)
-    weights = LossWeights(
-        cfg.aux_weight, cfg.match_weight, cfg.char_weight, cfg.reading_weight, cfg.distill_weight
-    )
+    weights = LossWeights(cfg.aux_weight, cfg.match_weight, cfg.char_weight, cfg.distill_weight)
     trainer = Trainer(model, cfg.steps, cfg.opt, weights, seed=cfg.seed)
     return _steps(
         cfg,

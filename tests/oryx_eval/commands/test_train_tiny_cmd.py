@@ -23,7 +23,6 @@ def test_cli_defaults_are_the_recipe_defaults() -> None:
         "match_weight": cfg.match_weight,
         "match_tokens": cfg.match_tokens,
         "char_weight": cfg.char_weight,
-        "reading_weight": cfg.reading_weight,
         "text_words": cfg.text_words,
         "distill_weight": cfg.distill_weight,
         "llm_lr_scale": cfg.opt.llm_lr_scale,
@@ -91,7 +90,9 @@ def test_curriculum_flags_are_recorded_only_when_set() -> None:
     cmd = cfg.command()
     assert "--char-weight 1.0" in cmd and "--text-words 0.5" in cmd and "--llm-lr-scale 0.0" in cmd
     assert "--distill-weight 2.0" in cmd
-    assert "--reading-weight" not in cmd  # off: the commands recorded before the flag existed stay valid
+    assert (
+        "--distill-weight" not in TrainConfig().command()
+    )  # off: the commands recorded before the flag existed stay valid
     assert cmd.index("--llm-lr-scale") < cmd.index("--match-weight") < cmd.index("--text-words")
 
 

@@ -134,26 +134,6 @@ def test_char_membership_is_for_code_words_only(source: NiahSource, kind: str) -
     assert ex.char_positions == [] and ex.char_targets == []
 
 
-@pytest.mark.parametrize("kind", NEEDLE_KINDS)
-def test_option_reading_predicts_each_options_text(source: NiahSource, tiny_tokenizer, kind: str) -> None:
-    ex = source.example(1004, 2, 0.25, kind, 2, compression=4, rotate=3)
-    spec = rotated(make_needle(kind, 1004, 2), 3)
-    ids = ex.prompt_ids
-    assert ex.reading_targets == [ids[p + 1] for p in ex.reading_positions]  # next prompt token
-    # grouped into runs of consecutive positions, one per option, each starting at "X." and reading
-    # exactly the option's text
-    runs: list[list[int]] = []
-    for p in ex.reading_positions:
-        if runs and p == runs[-1][-1] + 1:
-            runs[-1].append(p)
-        else:
-            runs.append([p])
-    assert len(runs) == 4
-    for letter, option, run in zip("ABCD", spec.options, runs, strict=True):
-        assert tiny_tokenizer.decode(ids[run[0] - 1 : run[0] + 1]) == f"{letter}."
-        assert tiny_tokenizer.decode([ids[p + 1] for p in run]).strip() == option
-
-
 def test_a_code_word_shown_as_text_is_its_tokens_in_place_of_the_frames(
     source: NiahSource, tiny_tokenizer
 ) -> None:

@@ -107,22 +107,6 @@ def test_char_membership_head_trains_and_stays_out_of_the_model() -> None:
     assert Trainer(model, total_steps=10).char_head is None
 
 
-def test_option_reading_term_is_the_next_token_loss_inside_the_options() -> None:
-    model, _ = initial_model(0, TinyDims(), load_task(TASKS_DIR / "niah.yaml").prompt.template)
-    task = load_task(TASKS_DIR / "niah.yaml")
-    src = NiahSource(model.tokenizer, task.prompt, (64, 64), video_spec())
-    examples = [src.example(1000, 2, 0.5, kind, 0, compression=4) for kind in ("code_word", "order")]
-    base, _, parts = batch_loss(model, examples, 4, LossWeights())
-    assert "reading" not in parts
-    loss, _, parts = batch_loss(model, examples, 4, LossWeights(reading=0.5))
-    out = batch_logits(model, examples, 4)
-    want = torch.nn.functional.cross_entropy(
-        out.reading, torch.tensor([t for ex in examples for t in ex.reading_targets])
-    )
-    assert parts["reading"] == pytest.approx(want.item(), rel=1e-5)
-    assert loss.item() == pytest.approx(base.item() + 0.5 * want.item(), rel=1e-5)
-
-
 def test_llm_lr_scale_zero_trains_the_vision_side_against_a_frozen_llm() -> None:
     model, _ = initial_model(0, TinyDims(), load_task(TASKS_DIR / "niah.yaml").prompt.template)
     task = load_task(TASKS_DIR / "niah.yaml")
