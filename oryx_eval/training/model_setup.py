@@ -9,6 +9,7 @@ exactly what the loader builds (tokenizer included).
 from __future__ import annotations
 
 import functools
+import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,6 @@ from model import OryxModel, VideoResize, load_oryx
 from model.config import OryxConfig
 from model.tiny import SPECIALS, tiny_config_dict, train_tokenizer
 from model.writer import save_oryx
-from oryx_eval.benchmarks.niah.needles import NEEDLE_KINDS, make_needle
 
 # frames are resized to 64 x 64: a 4 x 4 patch grid at 1x, 2 x 2 at 4x, 1 x 1 at 16x
 TINY_VIDEO = {"video_max_side": 64, "video_min_side": 64, "video_stride": 64}
@@ -54,15 +54,17 @@ def video_spec(video: dict[str, int] = TINY_VIDEO) -> VideoResize:
     )
 
 
+CORPUS = Path(__file__).with_name("tokenizer_corpus.json")
+
+
 def niah_corpus(template: str) -> list[str]:
-    """Tokenizer corpus lines: the NIAH questions and options (needles drawn from seed 7, never an
-    evaluation seed) in the task's prompt template, so colour, shape and instruction words become tokens."""
+    """Tokenizer corpus lines: NIAH questions and options in the task's prompt template, so colour, shape
+    and instruction words become tokens. The needles are the v1 generator's (seed 7, 200 per kind), frozen
+    in `tokenizer_corpus.json`: the shipped checkpoints keep their tokenizer when the generator changes."""
     lines = []
-    for kind in NEEDLE_KINDS:
-        for i in range(200):
-            spec = make_needle(kind, 7, i)
-            opts = "\n".join(f"{letter}. {o}" for letter, o in zip("ABCD", spec.options, strict=True))
-            lines += template.format(question=spec.question, options=opts).splitlines()
+    for question, options in json.loads(CORPUS.read_text())["needles"]:
+        opts = "\n".join(f"{letter}. {o}" for letter, o in zip("ABCD", options, strict=True))
+        lines += template.format(question=question, options=opts).splitlines()
     return lines + ["system", "user", "assistant"] * 20  # the ChatML role names
 
 

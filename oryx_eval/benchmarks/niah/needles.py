@@ -99,16 +99,21 @@ def _random_item(rng: np.random.Generator) -> Item:
 
 
 def _code_word(rng: np.random.Generator) -> NeedleSpec:
-    word = "".join(rng.choice(list(CODE_ALPHABET), size=4))
-    decoys: list[str] = []
-    while len(decoys) < 3:  # substitutions at 1 or 2 positions => edit distance exactly 1 or 2
-        chars = list(word)
+    # four distinct words, each 1 or 2 substitutions away from a centre that is never shown; the shown word
+    # is one of them, drawn uniformly. The options are exchangeable, so their text does not give the answer
+    # away (v1 drew the decoys around the shown word, which made it the options' consensus: picking the
+    # option that agrees most with the others answered 90% of v1 code words without the video).
+    centre = "".join(rng.choice(list(CODE_ALPHABET), size=4))
+    words: list[str] = []
+    while len(words) < 4:
+        chars = list(centre)
         for pos in rng.choice(4, size=int(rng.integers(1, 3)), replace=False):
-            chars[pos] = str(rng.choice([c for c in CODE_ALPHABET if c != word[pos]]))
+            chars[pos] = str(rng.choice([c for c in CODE_ALPHABET if c != centre[pos]]))
         cand = "".join(chars)
-        if cand not in decoys:
-            decoys.append(cand)
-    options, answer = _finish(rng, word, decoys)
+        if cand not in words:
+            words.append(cand)
+    word = words[int(rng.integers(0, 4))]
+    options, answer = _finish(rng, word, [w for w in words if w != word])
     q = (
         "One frame of the video shows a code word in red letters on a white background. "
         "What is the code word?"
@@ -153,10 +158,13 @@ def _order(rng: np.random.Generator) -> NeedleSpec:
     def text(seq: tuple[Item, ...]) -> str:
         return ", then ".join(it.describe() for it in seq)
 
+    # the shown order, its reverse, and another order with its reverse: every option's reverse is offered,
+    # so the options' text does not give the answer away (v1 offered one other order and its reverse only
+    # by chance: keeping the options whose reverse is present answered 42% of v1 order needles)
     reverse = shown[::-1]
     rest = [seq for seq in permutations(pool, m) if seq not in (shown, reverse)]
-    picks = rng.choice(len(rest), size=2, replace=False)
-    decoys = [text(reverse)] + [text(rest[i]) for i in picks]
+    other = rest[int(rng.integers(0, len(rest)))]
+    decoys = [text(reverse), text(other), text(other[::-1])]
     options, answer = _finish(rng, text(shown), decoys)
     q = (
         "Some frames of the video each show one coloured shape on a white background. "

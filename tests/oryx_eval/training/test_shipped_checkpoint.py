@@ -39,3 +39,13 @@ def test_shipped_checkpoint_finds_held_out_needles(kind: str) -> None:
     # weights answer one letter (~25%); 40 samples at chance reach 0.6 with p < 1e-5.
     held_out = validation_set(source, RECORD_JSON["config"]["val_seed"], 64, 40, 1, (kind,))
     assert accuracy(model, held_out)["all"] >= 0.6
+
+
+def test_the_training_tokenizer_is_the_shipped_checkpoints() -> None:
+    # built from the frozen v1 needle corpus: a change of the needle generator must not change it, or
+    # `train-tiny --init-from` a shipped checkpoint would feed its embeddings other token ids
+    from oryx_eval.training.model_setup import tokenizer
+
+    built = json.loads(tokenizer(load_task(TASKS_DIR / "niah.yaml").prompt.template).to_str())
+    for path in (SHIPPED, SHIPPED.with_name("oryx-tiny-niah-shape")):
+        assert built == json.loads((path / "tokenizer.json").read_text())

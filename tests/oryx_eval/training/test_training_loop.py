@@ -24,7 +24,7 @@ from oryx_eval.training.model_setup import TinyDims, initial_model, video_spec
 # default OptimConfig: lr 1e-3, vision side at 0.1x),
 # ratios drawn from {1, 4, 16}, torch 2.13 CPU,
 # 1 thread; recorded once from this code. Another CPU/BLAS may differ in the last digits, hence the tolerance.
-RECORDED = [6.23970, 6.24105, 5.88777]
+RECORDED = [6.23970, 6.18719, 5.90417]  # re-recorded for the v2 code-word and order needles
 
 
 def _losses(seed: int, steps: int = 3) -> list[float]:

@@ -43,8 +43,9 @@ def test_answer_matches_content(kind: str) -> None:
             word = spec.items[0].word
             assert true == word and len(word) == 4 and set(word) <= set(CODE_ALPHABET)
             for opt in spec.options:
-                dist = sum(x != y for x, y in zip(opt, word, strict=True))
-                assert dist in ((0,) if opt == word else (1, 2))
+                assert len(opt) == 4 and set(opt) <= set(CODE_ALPHABET)
+                # decoys are 1-2 substitutions from the centre, as the word is: 1 to 4 from the word
+                assert sum(x != y for x, y in zip(opt, word, strict=True)) <= 4
         elif kind == "shape":
             item = spec.items[0]
             assert true == (item.colour if "colour" in spec.question else item.shape)
@@ -56,6 +57,9 @@ def test_answer_matches_content(kind: str) -> None:
             assert true == ", then ".join(it.describe() for it in spec.items)
             reverse = ", then ".join(it.describe() for it in spec.items[::-1])
             assert reverse in spec.options  # the hardest decoy is always offered
+            # and so is every other option's reverse
+            for opt in spec.options:
+                assert ", then ".join(opt.split(", then ")[::-1]) in spec.options
 
 
 def test_answer_letters_roughly_uniform() -> None:
@@ -93,3 +97,35 @@ def test_marker_survives_noise_and_rejects_texture() -> None:
 def test_unknown_kind_lists_valid() -> None:
     with pytest.raises(ValueError, match="code_word"):
         make_needle("emoji", 0, 0)
+
+
+def _blind_accuracy(kind: str, pick) -> float:  # noqa: ANN001
+    """Expected accuracy of choosing uniformly among the options `pick(options)` keeps, on 4000 needles."""
+    hit = 0.0
+    for i in range(4000):
+        spec = make_needle(kind, 998, 30_000 + i)
+        kept = pick(spec.options)
+        hit += (spec.options.index(_true_option(spec)) in kept) / len(kept)
+    return hit / 4000
+
+
+def test_code_word_options_do_not_give_the_answer_away() -> None:
+    # v1 drew the decoys around the shown word, so the option agreeing most with the others was the answer
+    # (0.90 without the video); v2 options are exchangeable perturbations of an unshown centre
+    def consensus(options: tuple[str, ...]) -> list[int]:
+        score = [
+            sum(a == b for o in options if o is not opt for a, b in zip(opt, o, strict=True))
+            for opt in options
+        ]
+        return [k for k, v in enumerate(score) if v == max(score)]
+
+    assert 0.22 < _blind_accuracy("code_word", consensus) < 0.28
+
+
+def test_order_options_do_not_give_the_answer_away() -> None:
+    # v1 offered the shown order's reverse but another order's reverse only by chance, so keeping the
+    # options whose reverse is offered answered 0.42 without the video; v2 offers every option's reverse
+    def with_reverse(options: tuple[str, ...]) -> list[int]:
+        return [k for k, o in enumerate(options) if ", then ".join(o.split(", then ")[::-1]) in options]
+
+    assert 0.22 < _blind_accuracy("order", with_reverse) < 0.28
