@@ -103,9 +103,9 @@ def train_tiny_cmd(
     text_words: Annotated[
         float,
         typer.Option(
-            help="Fraction of code-word needles shown as their text tokens in place of the video (a "
-            "curriculum for the LLM's word/option comparison; validation and evaluation show video); "
-            "0 = never."
+            help="Fraction of code-word needles whose needle frame is shown as the word's text tokens, the "
+            "haystack frames staying video (a curriculum for the LLM's word/option comparison; validation "
+            "and evaluation show video); 0 = never."
         ),
     ] = DEFAULTS["text_words"],
     distill_weight: Annotated[

@@ -299,8 +299,8 @@ class DrawSpec:
     kinds: tuple[str, ...] = NEEDLE_KINDS
     ratios: tuple[int, ...] = RATIOS  # compression, drawn uniformly per step
     rotations: int = 4  # option rotations per needle in a batch (1 = the generator's order only)
-    # fraction of code-word needles shown as text tokens in place of the video (a curriculum: the LLM learns
-    # to match a word against the options where it can read it); 0 = never
+    # fraction of code-word needles whose needle frame is shown as the word's text tokens (`Example.as_text`;
+    # a curriculum: the LLM learns to match a word against the options where it can read it); 0 = never
     text_words: float = 0.0
 
     def __post_init__(self) -> None:

@@ -90,7 +90,7 @@ def batch_logits(
     also returns every layer's hidden states after the visual span (`BatchOut.suffix`)."""
     feats, grid = model.vision_tower.forward_frames(stack_frames(examples), model.frame_chunk_size)
     emb = model.llm.get_input_embeddings()
-    seqs, ans_pos = [], []
+    seqs, ans_pos, n_after = [], [], []
     rows: dict[str, list[int]] = {"match": [], "chars": []}
     cols: dict[str, list[int]] = {"match": [], "chars": []}
     start = 0
@@ -116,6 +116,7 @@ def batch_logits(
             rows[key] += [i] * len(positions)
             cols[key] += [p + shift for p in positions]
         seqs.append(seq)
+        n_after.append(len(after))
     longest = max(s.shape[0] for s in seqs)
     d = seqs[0].shape[1]
     x = seqs[0].new_zeros(len(seqs), longest, d)  # right-padded (B, L, D)
@@ -129,8 +130,7 @@ def batch_logits(
     suffix = []
     if layers:
         hs = torch.stack(run.hidden_states[1:], dim=1)  # (B, L, longest, D), the embeddings left out
-        for i, (s, ex) in enumerate(zip(seqs, examples, strict=True)):
-            n = len(ex.prompt_ids) - ex.prompt_ids.index(IMAGE_TOKEN_INDEX) - 2 + len(ex.answer_ids)
+        for i, (s, n) in enumerate(zip(seqs, n_after, strict=True)):
             suffix.append(hs[i, :, s.shape[0] - n : s.shape[0]])
     idx = torch.tensor(ans_pos)  # (B, 1 + A)
     picked = hidden[torch.arange(len(seqs))[:, None], idx]  # (B, 1 + A, D)
@@ -239,11 +239,11 @@ class Trainer:
 
     def __post_init__(self) -> None:
         groups = []
-        named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
         if self.opt.llm_lr_scale == 0:
             self.model.llm.requires_grad_(False)
+        named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
         for is_llm in (True, False):
-            params = [p for n, p in named if n.startswith("llm.") == is_llm and p.requires_grad]
+            params = [p for n, p in named if n.startswith("llm.") == is_llm]
             scale = self.opt.llm_lr_scale if is_llm else self.opt.vision_lr_scale
             for decay in (True, False):
                 chosen = [p for p in params if (p.dim() >= 2) == decay]

@@ -71,8 +71,9 @@ class TrainConfig:
     # training-only linear head on the LLM's last hidden state tells whether that character is in the
     # shown word (not written to the checkpoint); 0 = off
     char_weight: float = 0.0
-    # fraction of code-word needles shown as their text tokens in place of the video (a curriculum: the
-    # LLM learns to compare a word with the options where it can read it; evaluation always shows video)
+    # fraction of code-word needles whose needle frame is shown as the word's text tokens, the haystack
+    # frames staying video (a curriculum: the LLM learns to compare a word with the options where it can
+    # read it; evaluation always shows video)
     text_words: float = 0.0
     # weight of the distillation of code words shown as video towards the same needle shown as text (every
     # LLM layer's hidden states after the visual span; `loop.distill_loss`); 0 = off
