@@ -1,0 +1,201 @@
+"""Can the tiny Oryx's LLM read code words? Two diagnostics on held-out code-word needle frames.
+
+1. Linear probes (no training of the model): is each character of the shown word linearly decodable from
+   the visual tokens the LLM receives (after its first layer's input norm), from the best single token,
+   from all of the frame's tokens, and from their mean (what an attention spread evenly over them passes
+   on)? Closed-form ridge regression, fit on 3/4 of the frames, scored on the rest.
+2. `--ocr-steps N`: the LLM (and the vision side) trained to write the word's four characters after one
+   needle frame and the code-word question without options (captioning, as an MLLM learns to read),
+   teacher-forced per-character accuracy on held-out frames every `--ocr-every` steps. Exploratory: the
+   weights are not written.
+
+Frames come from the NIAH generator with the training haystack seeds (1000-1199) and needle ids drawn
+from `--seed`; the probes' held-out quarter and the OCR validation frames (seed 999) are never fitted.
+
+    python bench/probe_code_words.py --model-path checkpoints/oryx-tiny-niah
+    python bench/probe_code_words.py --model-path runs/glyphs --ocr-steps 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from model import OryxModel, load_oryx  # noqa: E402
+from model.prompt import build_prompt, tokenize_with_image  # noqa: E402
+from oryx_eval.benchmarks.niah.needles import CODE_ALPHABET  # noqa: E402
+from oryx_eval.schema import TASKS_DIR, load_task  # noqa: E402
+from oryx_eval.training.data import Example, NiahSource  # noqa: E402
+from oryx_eval.training.loop import OptimConfig, batch_logits, lr_at  # noqa: E402
+from oryx_eval.training.model_setup import TINY_VIDEO, video_spec  # noqa: E402
+
+QUESTION = (
+    "One frame of the video shows a code word in red letters on a white background. What is the code word?"
+)
+
+
+def ridge_accuracy(x: Tensor, y: Tensor, classes: int, lam: float = 1.0) -> float:
+    """Held-out accuracy of a ridge-regression classifier of `x` `(n, d)` -> labels `y` `(n,)`: fit on the
+    first 3/4 of the rows (one-hot targets, a bias column), argmax on the last 1/4."""
+    n_fit = 3 * x.shape[0] // 4
+    xb = torch.cat([x, torch.ones(x.shape[0], 1)], dim=1).double()  # (n, d + 1)
+    onehot = F.one_hot(y, classes).double()
+    a = xb[:n_fit].T @ xb[:n_fit] + lam * torch.eye(xb.shape[1], dtype=torch.float64)
+    w = torch.linalg.solve(a, xb[:n_fit].T @ onehot[:n_fit])  # (d + 1, classes)
+    return float(((xb[n_fit:] @ w).argmax(1) == y[n_fit:]).double().mean())
+
+
+class CodeWords:
+    """Held-out-able code-word frames and OCR examples for `model` at its video resize."""
+
+    def __init__(self, model: OryxModel, video: dict[str, int]) -> None:
+        self.model = model
+        tok = model.tokenizer
+        self.source = NiahSource(
+            tok, load_task(TASKS_DIR / "niah.yaml").prompt, (224, 224), video_spec(video)
+        )
+        self.ocr_ids = tokenize_with_image(build_prompt(QUESTION, True), tok)
+        self.im_end = int(tok.convert_tokens_to_ids("<|im_end|>"))
+
+    def example(self, seed: int, needle_id: int, ratio: int) -> Example:
+        """One needle frame (+ one haystack frame, N = 1), the question without options, and the word's four
+        characters (one token each) then `<|im_end|>` as the answer."""
+        ex = self.source.example(seed, 1, 0.0, "code_word", needle_id, ratio)
+        word = self.model.tokenizer.decode(ex.word_ids).strip()
+        answer = [int(self.model.tokenizer.convert_tokens_to_ids(c)) for c in word] + [self.im_end]
+        return dataclasses.replace(
+            ex,
+            prompt_ids=self.ocr_ids,
+            answer_ids=answer,
+            aux_index=len(self.ocr_ids) - 2,
+            aux_target=answer[0],
+            match_positions=[],
+            match_targets=[],
+            char_positions=[],
+            char_targets=[],
+        )
+
+    def word(self, ex: Example) -> str:
+        return self.model.tokenizer.decode(ex.word_ids).strip()
+
+
+@torch.no_grad()
+def linear_probes(data: CodeWords, n: int, ratio: int, seed: int) -> dict[str, list[float]]:
+    """Per character place 0..3: held-out ridge accuracy from the best single visual token, all tokens
+    concatenated, and their mean (chance 1/24)."""
+    rng = np.random.default_rng(seed)
+    exs = [data.example(int(rng.integers(1000, 1200)), int(rng.integers(0, 2**62)), ratio) for _ in range(n)]
+    m = data.model
+    needle = torch.stack([ex.frames[ex.word_frame] for ex in exs])  # (n, 3, H, W)
+    feats, grid = m.vision_tower.forward_frames(needle, m.frame_chunk_size)
+    tokens = torch.stack([m.project_video(feats[i : i + 1], grid, ratio) for i in range(n)])  # (n, L, D)
+    normed = m.llm.model.layers[0].input_layernorm(tokens)
+    out: dict[str, list[float]] = {"best token": [], "all tokens": [], "mean token": []}
+    for place in range(4):
+        y = torch.tensor([CODE_ALPHABET.index(data.word(ex)[place]) for ex in exs])
+        k = len(CODE_ALPHABET)
+        out["best token"].append(max(ridge_accuracy(normed[:, j], y, k) for j in range(normed.shape[1])))
+        out["all tokens"].append(ridge_accuracy(normed.flatten(1), y, k, lam=10.0))
+        out["mean token"].append(ridge_accuracy(normed.mean(1), y, k))
+    return out
+
+
+@torch.no_grad()
+def ocr_accuracy(model: OryxModel, val: list[Example], ratio: int) -> float:
+    """Teacher-forced per-character accuracy of the four characters on `val`."""
+    was = model.training
+    model.eval()
+    hits = []
+    for i in range(0, len(val), 16):
+        chunk = val[i : i + 16]
+        logits = batch_logits(model, chunk, ratio).answer[:, :4]  # (b, 4, V)
+        hits.append((logits.argmax(-1) == torch.tensor([e.answer_ids[:4] for e in chunk])).double())
+    model.train(was)
+    return float(torch.cat(hits).mean())
+
+
+def ocr_run(
+    data: CodeWords, steps: int, batch: int, ratio: int, lr: float, every: int, seed: int
+) -> list[str]:
+    """Train the whole model on the OCR examples; the log lines (step, seconds, batch loss, held-out acc)."""
+    model = data.model.train().requires_grad_(True)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    val = [data.example(999, 20_000 + i, ratio) for i in range(64)]
+    opt_cfg = OptimConfig(lr=lr)
+    optim = torch.optim.AdamW(
+        model.parameters(), lr=lr, betas=opt_cfg.betas, weight_decay=opt_cfg.weight_decay
+    )
+    lines, t0 = [f"step 0: held-out per-character {ocr_accuracy(model, val, ratio):.3f}"], time.perf_counter()
+    for step in range(steps):
+        for g in optim.param_groups:
+            g["lr"] = lr_at(step, steps, opt_cfg)
+        exs = [
+            data.example(int(rng.integers(1000, 1200)), int(rng.integers(0, 2**62)), ratio)
+            for _ in range(batch)
+        ]
+        logits = batch_logits(model, exs, ratio).answer  # (b, 5, V)
+        loss = F.cross_entropy(logits.flatten(0, 1), torch.tensor([e.answer_ids for e in exs]).flatten())
+        optim.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), opt_cfg.grad_clip)
+        optim.step()
+        if (step + 1) % every == 0 or step + 1 == steps:
+            acc = ocr_accuracy(model, val, ratio)
+            lines.append(
+                f"step {step + 1} ({time.perf_counter() - t0:.0f} s): loss {loss.item():.3f}, "
+                f"held-out per-character {acc:.3f}"
+            )
+            print(lines[-1], flush=True)
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model-path", default=str(ROOT / "checkpoints" / "oryx-tiny-niah"))
+    ap.add_argument("--frames", type=int, default=600, help="code-word frames for the linear probes")
+    ap.add_argument("--compression", default="1,4,16")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ocr-steps", type=int, default=0, help="0: the linear probes only")
+    ap.add_argument("--ocr-batch", type=int, default=16)
+    ap.add_argument("--ocr-lr", type=float, default=1e-3)
+    ap.add_argument("--ocr-every", type=int, default=200)
+    ap.add_argument("--ocr-compression", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    model = load_oryx(args.model_path, dtype=torch.float32)
+    record = Path(args.model_path) / "train_record.json"
+    video = dict(TINY_VIDEO)
+    if record.is_file():
+        video = json.loads(record.read_text()).get("backend_defaults", video)
+    data = CodeWords(model, video)
+    print(f"{args.model_path}: linear probes on {args.frames} code-word frames (chance {1 / 24:.3f})")
+    for ratio in (int(r) for r in args.compression.split(",")):
+        res = linear_probes(data, args.frames, ratio, args.seed)
+        for name, accs in res.items():
+            print(f"  {ratio:>2}x {name:<10} " + " ".join(f"{a:.2f}" for a in accs) + "  (places 1-4)")
+    if args.ocr_steps:
+        print(
+            f"OCR: {args.ocr_steps} steps x {args.ocr_batch} frames "
+            f"at {args.ocr_compression}x, lr {args.ocr_lr}"
+        )
+        ocr_run(
+            data, args.ocr_steps, args.ocr_batch, args.ocr_compression, args.ocr_lr, args.ocr_every, args.seed
+        )
+
+
+if __name__ == "__main__":
+    main()
