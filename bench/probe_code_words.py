@@ -39,7 +39,7 @@ from oryx_eval.benchmarks.niah.needles import CODE_ALPHABET  # noqa: E402
 from oryx_eval.schema import TASKS_DIR, load_task  # noqa: E402
 from oryx_eval.training.data import Example, NiahSource  # noqa: E402
 from oryx_eval.training.loop import OptimConfig, batch_logits, lr_at  # noqa: E402
-from oryx_eval.training.model_setup import TINY_VIDEO, video_spec  # noqa: E402
+from oryx_eval.training.model_setup import TINY_VIDEO, TinyDims, initial_model, video_spec  # noqa: E402
 
 QUESTION = (
     "One frame of the video shows a code word in red letters on a white background. What is the code word?"
@@ -127,21 +127,35 @@ def ocr_accuracy(model: OryxModel, val: list[Example], ratio: int) -> float:
 
 
 def ocr_run(
-    data: CodeWords, steps: int, batch: int, ratio: int, lr: float, every: int, seed: int
+    data: CodeWords,
+    steps: int,
+    batch: int,
+    ratio: int,
+    lr: float,
+    every: int,
+    seed: int,
+    vision_lr_scale: float = 0.0,
 ) -> list[str]:
-    """Train the whole model on the OCR examples; the log lines (step, seconds, batch loss, held-out acc)."""
+    """Train the model on the OCR examples, the vision side (OryxViT, compressor, projector) at
+    `vision_lr_scale` x `lr` (0: frozen); the log lines (step, seconds, batch loss, held-out accuracy)."""
     model = data.model.train().requires_grad_(True)
+    if vision_lr_scale == 0:
+        for name, p in model.named_parameters():
+            p.requires_grad_(name.startswith("llm."))
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     val = [data.example(999, 20_000 + i, ratio) for i in range(64)]
     opt_cfg = OptimConfig(lr=lr)
-    optim = torch.optim.AdamW(
-        model.parameters(), lr=lr, betas=opt_cfg.betas, weight_decay=opt_cfg.weight_decay
-    )
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for n, p in named if n.startswith("llm.")], "scale": 1.0},
+        {"params": [p for n, p in named if not n.startswith("llm.")], "scale": vision_lr_scale},
+    ]
+    optim = torch.optim.AdamW(groups, lr=lr, betas=opt_cfg.betas, weight_decay=opt_cfg.weight_decay)
     lines, t0 = [f"step 0: held-out per-character {ocr_accuracy(model, val, ratio):.3f}"], time.perf_counter()
     for step in range(steps):
         for g in optim.param_groups:
-            g["lr"] = lr_at(step, steps, opt_cfg)
+            g["lr"] = g["scale"] * lr_at(step, steps, opt_cfg)
         exs = [
             data.example(int(rng.integers(1000, 1200)), int(rng.integers(0, 2**62)), ratio)
             for _ in range(batch)
@@ -150,7 +164,7 @@ def ocr_run(
         loss = F.cross_entropy(logits.flatten(0, 1), torch.tensor([e.answer_ids for e in exs]).flatten())
         optim.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), opt_cfg.grad_clip)
+        torch.nn.utils.clip_grad_norm_([p for _, p in named], opt_cfg.grad_clip)
         optim.step()
         if (step + 1) % every == 0 or step + 1 == steps:
             acc = ocr_accuracy(model, val, ratio)
@@ -173,6 +187,14 @@ def main() -> None:
     ap.add_argument("--ocr-lr", type=float, default=1e-3)
     ap.add_argument("--ocr-every", type=int, default=200)
     ap.add_argument("--ocr-compression", type=int, default=1)
+    ap.add_argument(
+        "--ocr-vision-lr-scale", type=float, default=0.0,
+        help="vision side's learning rate / the LLM's (0: frozen; 1.0 kept the LLM at chance, session 22)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--ocr-fresh-llm", type=int, default=None, metavar="SEED",
+        help="replace the LLM by a freshly initialised one (train-tiny's initialisation under SEED)",
+    )  # fmt: skip
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -187,13 +209,24 @@ def main() -> None:
         res = linear_probes(data, args.frames, ratio, args.seed)
         for name, accs in res.items():
             print(f"  {ratio:>2}x {name:<10} " + " ".join(f"{a:.2f}" for a in accs) + "  (places 1-4)")
+    if args.ocr_fresh_llm is not None:
+        template = load_task(TASKS_DIR / "niah.yaml").prompt.template
+        fresh, _ = initial_model(args.ocr_fresh_llm, TinyDims(), template)
+        model.llm.load_state_dict(fresh.llm.state_dict())
     if args.ocr_steps:
         print(
             f"OCR: {args.ocr_steps} steps x {args.ocr_batch} frames "
             f"at {args.ocr_compression}x, lr {args.ocr_lr}"
         )
         ocr_run(
-            data, args.ocr_steps, args.ocr_batch, args.ocr_compression, args.ocr_lr, args.ocr_every, args.seed
+            data,
+            args.ocr_steps,
+            args.ocr_batch,
+            args.ocr_compression,
+            args.ocr_lr,
+            args.ocr_every,
+            args.seed,
+            args.ocr_vision_lr_scale,
         )
 
 
