@@ -19,7 +19,6 @@ from `--seed`; the probes' held-out quarter and the OCR validation frames (seed 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -34,16 +33,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from model import OryxModel, load_oryx  # noqa: E402
-from model.prompt import build_prompt, tokenize_with_image  # noqa: E402
 from oryx_eval.benchmarks.niah.needles import CODE_ALPHABET  # noqa: E402
 from oryx_eval.schema import TASKS_DIR, load_task  # noqa: E402
 from oryx_eval.training.data import Example, NiahSource  # noqa: E402
-from oryx_eval.training.loop import OptimConfig, batch_logits, lr_at  # noqa: E402
+from oryx_eval.training.loop import OptimConfig  # noqa: E402
 from oryx_eval.training.model_setup import TINY_VIDEO, TinyDims, initial_model, video_spec  # noqa: E402
+from oryx_eval.training.ocr import OcrData, OcrTrainer, ocr_validation  # noqa: E402
 
-QUESTION = (
-    "One frame of the video shows a code word in red letters on a white background. What is the code word?"
-)
+HAYSTACK_SEEDS = tuple(range(1000, 1200))  # train-tiny's training haystack seeds
 
 
 def ridge_accuracy(x: Tensor, y: Tensor, classes: int, lam: float = 1.0) -> float:
@@ -57,35 +54,14 @@ def ridge_accuracy(x: Tensor, y: Tensor, classes: int, lam: float = 1.0) -> floa
     return float(((xb[n_fit:] @ w).argmax(1) == y[n_fit:]).double().mean())
 
 
-class CodeWords:
-    """Held-out-able code-word frames and OCR examples for `model` at its video resize."""
+class CodeWords(OcrData):
+    """`OcrData` (the OCR stage's captioning examples) for `model` at its video resize."""
 
     def __init__(self, model: OryxModel, video: dict[str, int]) -> None:
+        prompt = load_task(TASKS_DIR / "niah.yaml").prompt
+        super().__init__(NiahSource(model.tokenizer, prompt, (224, 224), video_spec(video)), HAYSTACK_SEEDS)
         self.model = model
-        tok = model.tokenizer
-        self.source = NiahSource(
-            tok, load_task(TASKS_DIR / "niah.yaml").prompt, (224, 224), video_spec(video)
-        )
-        self.ocr_ids = tokenize_with_image(build_prompt(QUESTION, True), tok)
-        self.im_end = int(tok.convert_tokens_to_ids("<|im_end|>"))
-
-    def example(self, seed: int, needle_id: int, ratio: int) -> Example:
-        """One needle frame (+ one haystack frame, N = 1), the question without options, and the word's four
-        characters (one token each) then `<|im_end|>` as the answer."""
-        ex = self.source.example(seed, 1, 0.0, "code_word", needle_id, ratio)
-        word = self.model.tokenizer.decode(ex.word_ids).strip()
-        answer = [int(self.model.tokenizer.convert_tokens_to_ids(c)) for c in word] + [self.im_end]
-        return dataclasses.replace(
-            ex,
-            prompt_ids=self.ocr_ids,
-            answer_ids=answer,
-            aux_index=len(self.ocr_ids) - 2,
-            aux_target=answer[0],
-            match_positions=[],
-            match_targets=[],
-            char_positions=[],
-            char_targets=[],
-        )
+        self.ocr_ids = self.prompt_ids
 
     def word(self, ex: Example) -> str:
         return self.model.tokenizer.decode(ex.word_ids).strip()
@@ -112,20 +88,6 @@ def linear_probes(data: CodeWords, n: int, ratio: int, seed: int) -> dict[str, l
     return out
 
 
-@torch.no_grad()
-def ocr_accuracy(model: OryxModel, val: list[Example], ratio: int) -> float:
-    """Teacher-forced per-character accuracy of the four characters on `val`."""
-    was = model.training
-    model.eval()
-    hits = []
-    for i in range(0, len(val), 16):
-        chunk = val[i : i + 16]
-        logits = batch_logits(model, chunk, ratio).answer[:, :4]  # (b, 4, V)
-        hits.append((logits.argmax(-1) == torch.tensor([e.answer_ids[:4] for e in chunk])).double())
-    model.train(was)
-    return float(torch.cat(hits).mean())
-
-
 def ocr_run(
     data: CodeWords,
     steps: int,
@@ -136,40 +98,19 @@ def ocr_run(
     seed: int,
     vision_lr_scale: float = 0.0,
 ) -> list[str]:
-    """Train the model on the OCR examples, the vision side (OryxViT, compressor, projector) at
-    `vision_lr_scale` x `lr` (0: frozen); the log lines (step, seconds, batch loss, held-out accuracy)."""
-    model = data.model.train().requires_grad_(True)
-    if vision_lr_scale == 0:
-        for name, p in model.named_parameters():
-            p.requires_grad_(name.startswith("llm."))
-    torch.manual_seed(seed)
+    """`train-tiny --stage ocr`'s trainer on `data.model` (the vision side at `vision_lr_scale` x `lr`, 0:
+    frozen), without writing it; the log lines (step, seconds, batch loss, held-out accuracy)."""
+    model = data.model.train()
+    trainer = OcrTrainer(model, data, steps, (ratio,), OptimConfig(lr=lr, vision_lr_scale=vision_lr_scale))
+    val = ocr_validation(data, 999, 64, (ratio,))
     rng = np.random.default_rng(seed)
-    val = [data.example(999, 20_000 + i, ratio) for i in range(64)]
-    opt_cfg = OptimConfig(lr=lr)
-    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    groups = [
-        {"params": [p for n, p in named if n.startswith("llm.")], "scale": 1.0},
-        {"params": [p for n, p in named if not n.startswith("llm.")], "scale": vision_lr_scale},
-    ]
-    optim = torch.optim.AdamW(groups, lr=lr, betas=opt_cfg.betas, weight_decay=opt_cfg.weight_decay)
-    lines, t0 = [f"step 0: held-out per-character {ocr_accuracy(model, val, ratio):.3f}"], time.perf_counter()
+    lines, t0 = [f"step 0: held-out per-character {trainer.accuracy(val)['all']:.3f}"], time.perf_counter()
     for step in range(steps):
-        for g in optim.param_groups:
-            g["lr"] = g["scale"] * lr_at(step, steps, opt_cfg)
-        exs = [
-            data.example(int(rng.integers(1000, 1200)), int(rng.integers(0, 2**62)), ratio)
-            for _ in range(batch)
-        ]
-        logits = batch_logits(model, exs, ratio).answer  # (b, 5, V)
-        loss = F.cross_entropy(logits.flatten(0, 1), torch.tensor([e.answer_ids for e in exs]).flatten())
-        optim.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for _, p in named], opt_cfg.grad_clip)
-        optim.step()
+        log = trainer.step(rng, batch)
         if (step + 1) % every == 0 or step + 1 == steps:
-            acc = ocr_accuracy(model, val, ratio)
+            acc = trainer.accuracy(val)["all"]
             lines.append(
-                f"step {step + 1} ({time.perf_counter() - t0:.0f} s): loss {loss.item():.3f}, "
+                f"step {step + 1} ({time.perf_counter() - t0:.0f} s): loss {log.loss:.3f}, "
                 f"held-out per-character {acc:.3f}"
             )
             print(lines[-1], flush=True)

@@ -128,9 +128,11 @@ def train_tiny_cmd(
     stage: Annotated[
         str,
         typer.Option(
-            help="qa (question/answer pairs, the whole model) or glyphs (the vision side alone learns the "
+            help="qa (question/answer pairs, the whole model), glyphs (the vision side alone learns the "
             "code-word characters; the LLM is frozen; --batch counts frames; uses --seed, --steps, --ratios, "
-            "--lr x --vision-lr-scale, --spread-floor, --keep-weight, --threads, --init-from)."
+            "--lr x --vision-lr-scale, --spread-floor, --keep-weight, --threads, --init-from) or ocr "
+            "(the LLM writes the code word after one needle frame, no options; --batch counts frames; "
+            "--vision-lr-scale 0 freezes the vision side, which is what let it learn)."
         ),
     ] = DEFAULTS["stage"],
     spread_floor: Annotated[

@@ -42,9 +42,10 @@ from oryx_eval.training.model_setup import (
     tokenizer,
     video_spec,
 )
+from oryx_eval.training.ocr import OcrData, OcrTrainer, ocr_validation
 
 RECORD = "train_record.json"
-STAGES = ("qa", "glyphs")
+STAGES = ("qa", "glyphs", "ocr")
 NOTE = "tiny model trained on synthetic needles; not Oryx's accuracy"
 
 
@@ -79,7 +80,8 @@ class TrainConfig:
     # LLM layer's hidden states after the visual span; `loop.distill_loss`); 0 = off
     distill_weight: float = 0.0
     # "qa": question/answer pairs through the whole model; "glyphs": the vision side alone learns the
-    # code-word characters (`oryx_eval.training.glyphs`; LLM frozen; batch = frames per step)
+    # code-word characters (`oryx_eval.training.glyphs`; LLM frozen; batch = frames per step); "ocr": the
+    # LLM writes the code word after one needle frame (`oryx_eval.training.ocr`; batch = frames per step)
     stage: str = "qa"
     spread_floor: float = 1.0  # glyphs: floor of each code-word token dim's std over the batch
     keep_weight: float = 1.0  # glyphs: weight of the MSE keeping other frames' tokens at the parent's
@@ -107,8 +109,9 @@ class TrainConfig:
             f"--batch {self.batch}",
         ]
         glyphs = self.stage == "glyphs"
-        if glyphs:
-            parts += ["--stage glyphs"]
+        frames_only = self.stage in ("glyphs", "ocr")  # single frames: no haystack lengths, kinds, QA terms
+        if frames_only:
+            parts += [f"--stage {self.stage}"]
         else:
             parts += [
                 f"--frame-counts {','.join(map(str, self.frame_counts))}",
@@ -120,7 +123,7 @@ class TrainConfig:
             parts += [f"--llm-lr-scale {self.opt.llm_lr_scale}"]
         if glyphs:
             parts += [f"--spread-floor {self.spread_floor}", f"--keep-weight {self.keep_weight}"]
-        else:
+        elif not frames_only:
             parts += [f"--match-weight {self.match_weight}", f"--match-tokens {self.match_tokens}"]
             if self.char_weight:  # only when on: the commands recorded before it existed stay valid
                 parts += [f"--char-weight {self.char_weight}"]
@@ -129,7 +132,7 @@ class TrainConfig:
             if self.distill_weight:
                 parts += [f"--distill-weight {self.distill_weight}"]
         parts += [f"--threads {self.threads}"]
-        if not glyphs:
+        if not frames_only:
             parts += [f"--val-frames {self.val_frames}"]
         if self.init_from is not None:
             parts += [f"--init-from {self.init_from}"]
@@ -244,6 +247,19 @@ def _glyph_steps(
     return _steps(cfg, lambda: trainer.step(rng, cfg.batch), lambda: trainer.accuracy(val), on_step)
 
 
+def _ocr_steps(cfg: TrainConfig, model: OryxModel, source: NiahSource, on_step: StepCallback | None) -> Steps:
+    """The OCR stage (`oryx_eval.training.ocr`): (losses, per-character held-out accuracies)."""
+    check_ratios(cfg.ratios)
+    data = OcrData(source, cfg.haystack_seeds)
+    val = ocr_validation(data, cfg.val_seed, 4 * cfg.val_per_kind, cfg.ratios)
+    trainer = OcrTrainer(model, data, cfg.steps, cfg.ratios, cfg.opt)
+    rng = np.random.default_rng(cfg.seed)
+    return _steps(cfg, lambda: trainer.step(rng, cfg.batch), lambda: trainer.accuracy(val), on_step)
+
+
+_STAGE_STEPS = {"qa": _qa_steps, "glyphs": _glyph_steps, "ocr": _ocr_steps}
+
+
 def train_tiny(
     cfg: TrainConfig,
     out_dir: Path,
@@ -259,6 +275,10 @@ def train_tiny(
         raise OryxEvalError(f"--stage {cfg.stage!r}; accepted values: {', '.join(STAGES)}")
     if cfg.stage == "glyphs" and cfg.batch < 2:
         raise OryxEvalError(f"train-tiny --stage glyphs: --batch must be >= 2 (a spread), got {cfg.batch}")
+    if cfg.stage == "ocr" and cfg.opt.llm_lr_scale == 0 and cfg.opt.vision_lr_scale == 0:
+        raise OryxEvalError(
+            "train-tiny --stage ocr: --llm-lr-scale and --vision-lr-scale are both 0: nothing trains"
+        )
     if cfg.opt.llm_lr_scale < 0:
         raise OryxEvalError(f"--llm-lr-scale {cfg.opt.llm_lr_scale}: expected >= 0 (0 freezes the LLM)")
     if cfg.steps < 1 or cfg.batch < 1:
@@ -275,8 +295,7 @@ def train_tiny(
     vspec = video_spec(cfg.video)
     source = NiahSource(model.tokenizer, task.prompt, frame_size, vspec, cfg.match_tokens)  # type: ignore[arg-type]
     t0 = time.perf_counter()
-    run = _glyph_steps if cfg.stage == "glyphs" else _qa_steps
-    losses, vals = run(cfg, model, source, on_step)
+    losses, vals = _STAGE_STEPS[cfg.stage](cfg, model, source, on_step)
     seconds = time.perf_counter() - t0
     model.eval()
     out_dir.mkdir(parents=True, exist_ok=True)
