@@ -35,12 +35,13 @@ sys.path.insert(0, str(ROOT))
 from model import OryxModel, load_oryx  # noqa: E402
 from oryx_eval.benchmarks.niah.needles import CODE_ALPHABET  # noqa: E402
 from oryx_eval.schema import TASKS_DIR, load_task  # noqa: E402
-from oryx_eval.training.data import Example, NiahSource  # noqa: E402
+from oryx_eval.training.data import NiahSource  # noqa: E402
 from oryx_eval.training.loop import OptimConfig  # noqa: E402
 from oryx_eval.training.model_setup import TINY_VIDEO, TinyDims, initial_model, video_spec  # noqa: E402
 from oryx_eval.training.ocr import OcrData, OcrTrainer, ocr_validation  # noqa: E402
+from oryx_eval.training.train import TrainConfig  # noqa: E402
 
-HAYSTACK_SEEDS = tuple(range(1000, 1200))  # train-tiny's training haystack seeds
+HAYSTACK_SEEDS = TrainConfig().haystack_seeds  # train-tiny's training haystack seeds
 
 
 def ridge_accuracy(x: Tensor, y: Tensor, classes: int, lam: float = 1.0) -> float:
@@ -61,10 +62,6 @@ class CodeWords(OcrData):
         prompt = load_task(TASKS_DIR / "niah.yaml").prompt
         super().__init__(NiahSource(model.tokenizer, prompt, (224, 224), video_spec(video)), HAYSTACK_SEEDS)
         self.model = model
-        self.ocr_ids = self.prompt_ids
-
-    def word(self, ex: Example) -> str:
-        return self.model.tokenizer.decode(ex.word_ids).strip()
 
 
 @torch.no_grad()

@@ -50,8 +50,7 @@ class OcrData:
         options as its prompt and the word's four characters then `<|im_end|>` as its answer."""
         ex = self.source.example(seed, 1, 0.0, "code_word", needle_id, ratio)
         tok = self.source.tokenizer
-        word = tok.decode(ex.word_ids).strip()
-        answer = [int(tok.convert_tokens_to_ids(c)) for c in word] + [self.im_end]
+        answer = [int(tok.convert_tokens_to_ids(c)) for c in self.word(ex)] + [self.im_end]
         return dataclasses.replace(
             ex,
             prompt_ids=self.prompt_ids,
@@ -63,6 +62,10 @@ class OcrData:
             char_positions=[],
             char_targets=[],
         )
+
+    def word(self, ex: Example) -> str:
+        """The code word `ex` shows (``"H7XK"``)."""
+        return self.source.tokenizer.decode(ex.word_ids).strip()
 
     def draw(self, rng: np.random.Generator, n: int, ratio: int) -> list[Example]:
         """`n` examples on haystack seeds drawn from `seeds`."""
@@ -135,8 +138,8 @@ class OcrTrainer:
         self.model.eval()
         out = {}
         for r, examples in val.items():
-            accs = [ocr_loss(self.model, examples[i : i + 16], r)[1] for i in range(0, len(examples), 16)]
-            sizes = [len(examples[i : i + 16]) for i in range(0, len(examples), 16)]
-            out[f"{r}x"] = float(np.average(accs, weights=sizes))
+            chunks = [examples[i : i + 16] for i in range(0, len(examples), 16)]
+            accs = [ocr_loss(self.model, chunk, r)[1] for chunk in chunks]
+            out[f"{r}x"] = float(np.average(accs, weights=[len(chunk) for chunk in chunks]))
         self.model.train(was)
         return {"all": float(np.mean(list(out.values()))), **out}

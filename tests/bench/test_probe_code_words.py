@@ -45,7 +45,7 @@ def test_ocr_examples_answer_the_four_characters() -> None:
     ex = data.example(1000, 3, 1)
     word = data.word(ex)
     assert len(word) == 4 and model.tokenizer.decode(ex.answer_ids[:4]) == word
-    assert ex.prompt_ids == data.ocr_ids and "A." not in model.tokenizer.decode(
+    assert ex.prompt_ids == data.prompt_ids and "A." not in model.tokenizer.decode(
         [i for i in ex.prompt_ids if i >= 0]
     )
     lines = probe.ocr_run(data, steps=2, batch=2, ratio=16, lr=1e-4, every=1, seed=0)
