@@ -227,9 +227,36 @@ def char_head(model: OryxModel, seed: int) -> nn.Module:
         return nn.Linear(model.llm.config.hidden_size, 1)
 
 
+def side_groups(model: nn.Module, opt: OptimConfig, split_decay: bool) -> list[dict]:
+    """AdamW parameter groups of the LLM (`lr * llm_lr_scale`), then the vision side (`lr * vision_lr_scale`).
+
+    A side at scale 0 is frozen: `requires_grad` off and out of the optimiser, so no gradient is computed for
+    it (no backward pass through the ViT) and none counts in the clip norm. `split_decay` exempts 1-D
+    parameters (norms, biases) from weight decay, as the question/answer stage does.
+    """
+    groups = []
+    for is_llm in (True, False):
+        scale = opt.llm_lr_scale if is_llm else opt.vision_lr_scale
+        params = [p for n, p in model.named_parameters() if n.startswith("llm.") == is_llm]
+        for p in params:
+            p.requires_grad_(scale > 0)
+        if scale == 0:
+            continue
+        if not split_decay:
+            groups.append({"params": params, "weight_decay": opt.weight_decay, "lr_scale": scale})
+            continue
+        for decay in (True, False):
+            chosen = [p for p in params if (p.dim() >= 2) == decay]
+            wd = opt.weight_decay if decay else 0.0
+            groups.append({"params": chosen, "weight_decay": wd, "lr_scale": scale})
+    if not groups:
+        raise ValueError("nothing to train: a non-zero learning rate on the LLM or the vision side is needed")
+    return groups
+
+
 @dataclass
 class Trainer:
-    """AdamW over every parameter of the model (and the membership head when `weights.char > 0`)."""
+    """AdamW over the model's trained sides (`side_groups`) and the membership head when `weights.char > 0`."""
 
     model: OryxModel
     total_steps: int
@@ -238,17 +265,7 @@ class Trainer:
     seed: int = 0  # the membership head's initialisation
 
     def __post_init__(self) -> None:
-        groups = []
-        if self.opt.llm_lr_scale == 0:
-            self.model.llm.requires_grad_(False)
-        named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
-        for is_llm in (True, False):
-            params = [p for n, p in named if n.startswith("llm.") == is_llm]
-            scale = self.opt.llm_lr_scale if is_llm else self.opt.vision_lr_scale
-            for decay in (True, False):
-                chosen = [p for p in params if (p.dim() >= 2) == decay]
-                wd = self.opt.weight_decay if decay else 0.0
-                groups.append({"params": chosen, "weight_decay": wd, "lr_scale": scale})
+        groups = side_groups(self.model, self.opt, split_decay=True)
         self.char_head = char_head(self.model, self.seed) if self.weights.char > 0 else None
         if self.char_head is not None:
             groups.append({"params": list(self.char_head.parameters()), "weight_decay": 0.0, "lr_scale": 1.0})

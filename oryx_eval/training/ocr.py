@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from model import OryxModel
 from model.prompt import build_prompt, tokenize_with_image
 from oryx_eval.training.data import Example, NiahSource
-from oryx_eval.training.loop import OptimConfig, StepLog, batch_logits, lr_at
+from oryx_eval.training.loop import OptimConfig, StepLog, batch_logits, lr_at, side_groups
 
 QUESTION = (
     "One frame of the video shows a code word in red letters on a white background. What is the code word?"
@@ -101,20 +101,9 @@ class OcrTrainer:
     opt: OptimConfig = field(default_factory=OptimConfig)
 
     def __post_init__(self) -> None:
-        groups = []
-        for is_llm in (True, False):
-            scale = self.opt.llm_lr_scale if is_llm else self.opt.vision_lr_scale
-            params = [p for n, p in self.model.named_parameters() if n.startswith("llm.") == is_llm]
-            for p in params:
-                p.requires_grad_(scale > 0)
-            if scale > 0:
-                groups.append({"params": params, "lr_scale": scale})
-        if not groups:
-            raise ValueError("the OCR stage needs a non-zero learning rate on the LLM or the vision side")
+        groups = side_groups(self.model, self.opt, split_decay=False)
         self.params = [p for g in groups for p in g["params"]]
-        self.optim = torch.optim.AdamW(
-            groups, lr=self.opt.lr, betas=self.opt.betas, weight_decay=self.opt.weight_decay
-        )
+        self.optim = torch.optim.AdamW(groups, lr=self.opt.lr, betas=self.opt.betas)
         self.step_no = 0
 
     def step(self, rng: np.random.Generator, batch: int) -> StepLog:

@@ -275,9 +275,9 @@ def train_tiny(
         raise OryxEvalError(f"--stage {cfg.stage!r}; accepted values: {', '.join(STAGES)}")
     if cfg.stage == "glyphs" and cfg.batch < 2:
         raise OryxEvalError(f"train-tiny --stage glyphs: --batch must be >= 2 (a spread), got {cfg.batch}")
-    if cfg.stage == "ocr" and cfg.opt.llm_lr_scale == 0 and cfg.opt.vision_lr_scale == 0:
+    if cfg.stage != "glyphs" and cfg.opt.llm_lr_scale == 0 and cfg.opt.vision_lr_scale == 0:
         raise OryxEvalError(
-            "train-tiny --stage ocr: --llm-lr-scale and --vision-lr-scale are both 0: nothing trains"
+            f"train-tiny --stage {cfg.stage}: --llm-lr-scale and --vision-lr-scale are both 0: nothing trains"
         )
     if cfg.opt.llm_lr_scale < 0:
         raise OryxEvalError(f"--llm-lr-scale {cfg.opt.llm_lr_scale}: expected >= 0 (0 freezes the LLM)")

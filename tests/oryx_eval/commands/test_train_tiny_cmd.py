@@ -73,7 +73,7 @@ def test_bad_ratios_and_match_tokens_exit_2_and_write_nothing(tmp_path) -> None:
     assert not out.exists()
 
 
-def test_unknown_stage_a_glyph_batch_of_one_and_an_ocr_stage_training_nothing_exit_2(tmp_path) -> None:
+def test_unknown_stage_a_glyph_batch_of_one_and_a_stage_training_nothing_exit_2(tmp_path) -> None:
     out = tmp_path / "x"
     res = CliRunner().invoke(app, ["train-tiny", "--out", str(out), "--steps", "1", "--stage", "caption"])
     assert res.exit_code == 2 and "--stage 'caption'; accepted values: qa, glyphs, ocr" in res.output
@@ -83,6 +83,8 @@ def test_unknown_stage_a_glyph_batch_of_one_and_an_ocr_stage_training_nothing_ex
     frozen = ["--stage", "ocr", "--vision-lr-scale", "0", "--llm-lr-scale", "0"]
     res = CliRunner().invoke(app, ["train-tiny", "--out", str(out), "--steps", "1", *frozen])
     assert res.exit_code == 2 and "--llm-lr-scale and --vision-lr-scale are both 0" in res.output
+    res = CliRunner().invoke(app, ["train-tiny", "--out", str(out), "--steps", "1", *frozen[2:]])
+    assert res.exit_code == 2 and "--stage qa: --llm-lr-scale and --vision-lr-scale are both 0" in res.output
     assert not out.exists()
 
 

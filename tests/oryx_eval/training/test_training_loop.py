@@ -120,6 +120,23 @@ def test_llm_lr_scale_zero_trains_the_vision_side_against_a_frozen_llm() -> None
     assert any(n.startswith("vision_tower.") for n in moved)
 
 
+
+def test_vision_lr_scale_zero_freezes_the_vision_side_out_of_the_optimiser() -> None:
+    model, _ = initial_model(0, TinyDims(), load_task(TASKS_DIR / "niah.yaml").prompt.template)
+    task = load_task(TASKS_DIR / "niah.yaml")
+    src = NiahSource(model.tokenizer, task.prompt, (64, 64), video_spec())
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    trainer = Trainer(model, total_steps=10, opt=OptimConfig(vision_lr_scale=0.0))
+    in_optim = {id(p) for g in trainer.optim.param_groups for p in g["params"]}
+    for n, p in model.named_parameters():  # the LLM alone is optimised; no gradient reaches the ViT
+        assert (id(p) in in_optim) == n.startswith("llm.") == p.requires_grad, n
+    trainer.step([src.example(1000, 2, 0.5, "shape", i, compression=4) for i in range(2)], 4)
+    for n, p in model.named_parameters():
+        assert n.startswith("llm.") or (torch.equal(p, before[n]) and p.grad is None), n
+    assert any(not torch.equal(p, before[n]) for n, p in model.named_parameters() if n.startswith("llm."))
+    with pytest.raises(ValueError, match="nothing to train"):
+        Trainer(model, 10, OptimConfig(vision_lr_scale=0.0, llm_lr_scale=0.0))
+
 def test_text_in_frame_replaces_one_frames_rows_and_keeps_its_separator() -> None:
     # 3 frames of F = 4 tokens (3 row tokens + separator) between begin and end: (2 + 12, 1)
     visual = torch.arange(14.0)[:, None]
