@@ -256,7 +256,7 @@ def side_groups(model: nn.Module, opt: OptimConfig, split_decay: bool) -> list[d
 
 @dataclass
 class Trainer:
-    """AdamW over the model's trained sides (`side_groups`) and the membership head when `weights.char > 0`."""
+    """AdamW over the trained sides (`side_groups`) and the membership head when `weights.char > 0`."""
 
     model: OryxModel
     total_steps: int
