@@ -120,7 +120,6 @@ def test_llm_lr_scale_zero_trains_the_vision_side_against_a_frozen_llm() -> None
     assert any(n.startswith("vision_tower.") for n in moved)
 
 
-
 def test_vision_lr_scale_zero_freezes_the_vision_side_out_of_the_optimiser() -> None:
     model, _ = initial_model(0, TinyDims(), load_task(TASKS_DIR / "niah.yaml").prompt.template)
     task = load_task(TASKS_DIR / "niah.yaml")
@@ -136,6 +135,7 @@ def test_vision_lr_scale_zero_freezes_the_vision_side_out_of_the_optimiser() -> 
     assert any(not torch.equal(p, before[n]) for n, p in model.named_parameters() if n.startswith("llm."))
     with pytest.raises(ValueError, match="nothing to train"):
         Trainer(model, 10, OptimConfig(vision_lr_scale=0.0, llm_lr_scale=0.0))
+
 
 def test_text_in_frame_replaces_one_frames_rows_and_keeps_its_separator() -> None:
     # 3 frames of F = 4 tokens (3 row tokens + separator) between begin and end: (2 + 12, 1)
