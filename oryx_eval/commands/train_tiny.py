@@ -84,7 +84,11 @@ def train_tiny_cmd(
     ] = DEFAULTS["ratios"],
     lr: Annotated[float, typer.Option(help="AdamW peak learning rate (the LLM's).")] = DEFAULTS["lr"],
     vision_lr_scale: Annotated[
-        float, typer.Option(help="Learning-rate multiplier of OryxViT, compressor and projector.")
+        float,
+        typer.Option(
+            help="Learning-rate multiplier of OryxViT, compressor and projector; 0 freezes them (out of the "
+            "optimiser, no backward pass through the ViT)."
+        ),
     ] = DEFAULTS["vision_lr_scale"],
     match_weight: Annotated[
         float, typer.Option(help="Weight of the option-match loss (positions: --match-tokens).")
