@@ -107,11 +107,17 @@ def test_char_membership_head_trains_and_stays_out_of_the_model() -> None:
     assert Trainer(model, total_steps=10).char_head is None
 
 
-def test_llm_lr_scale_zero_trains_the_vision_side_against_a_frozen_llm() -> None:
+def _fresh_model_and_source() -> tuple:
+    """A seed-0 tiny model, a 64x64 NIAH source and a copy of the initial parameters."""
     model, _ = initial_model(0, TinyDims(), load_task(TASKS_DIR / "niah.yaml").prompt.template)
     task = load_task(TASKS_DIR / "niah.yaml")
     src = NiahSource(model.tokenizer, task.prompt, (64, 64), video_spec())
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    return model, src, before
+
+
+def test_llm_lr_scale_zero_trains_the_vision_side_against_a_frozen_llm() -> None:
+    model, src, before = _fresh_model_and_source()
     trainer = Trainer(model, total_steps=10, opt=OptimConfig(llm_lr_scale=0.0))
     assert all(not g["params"] or g["lr_scale"] == 0.1 for g in trainer.optim.param_groups)
     trainer.step([src.example(1000, 2, 0.5, "shape", i, compression=4) for i in range(2)], 4)
@@ -121,10 +127,7 @@ def test_llm_lr_scale_zero_trains_the_vision_side_against_a_frozen_llm() -> None
 
 
 def test_vision_lr_scale_zero_freezes_the_vision_side_out_of_the_optimiser() -> None:
-    model, _ = initial_model(0, TinyDims(), load_task(TASKS_DIR / "niah.yaml").prompt.template)
-    task = load_task(TASKS_DIR / "niah.yaml")
-    src = NiahSource(model.tokenizer, task.prompt, (64, 64), video_spec())
-    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    model, src, before = _fresh_model_and_source()
     trainer = Trainer(model, total_steps=10, opt=OptimConfig(vision_lr_scale=0.0))
     in_optim = {id(p) for g in trainer.optim.param_groups for p in g["params"]}
     for n, p in model.named_parameters():  # the LLM alone is optimised; no gradient reaches the ViT
