@@ -62,4 +62,4 @@ def test_shipped_checkpoint_loses_held_out_code_words_at_16x() -> None:
     seed = RECORD_JSON["config"]["val_seed"]
     sets = {r: validation_set(source, seed, 64, 40, r, ("code_word",)) for r in (1, 16)}
     acc = {r: accuracy(model, held_out)["all"] for r, held_out in sets.items()}
-    assert acc[1] >= 0.6 and acc[16] < acc[1], acc  # measured 0.75 and 0.575 (session 23)
+    assert acc[1] >= 0.6 and acc[16] < acc[1], acc  # measured 0.80 and 0.675 (session 23)
