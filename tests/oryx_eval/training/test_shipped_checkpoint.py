@@ -30,12 +30,19 @@ def test_committed_records_are_rebuildable_and_held_out(path) -> None:
     assert rebuild[-1] == record["command"] and all(c.startswith("oryx-eval train-tiny") for c in rebuild)
 
 
-@pytest.mark.parametrize("kind", RECORD_JSON["config"]["kinds"])
-def test_shipped_checkpoint_finds_held_out_needles(kind: str) -> None:
+@pytest.fixture(scope="module")
+def shipped() -> tuple:
+    """The shipped model (eval mode) and a NIAH source with its recorded video defaults, loaded once."""
     torch.set_num_threads(1)
     model = load_oryx(SHIPPED, dtype=torch.float32).eval()
     task = load_task(TASKS_DIR / "niah.yaml")
     source = NiahSource(model.tokenizer, task.prompt, (224, 224), video_spec(RECORD_JSON["backend_defaults"]))
+    return model, source
+
+
+@pytest.mark.parametrize("kind", RECORD_JSON["config"]["kinds"])
+def test_shipped_checkpoint_finds_held_out_needles(shipped, kind: str) -> None:
+    model, source = shipped
     # 40 held-out needles on the validation haystack (seed 999, never trained on), 64 frames, 1x. Random
     # weights answer one letter (~25%); 40 samples at chance reach 0.6 with p < 1e-5.
     held_out = validation_set(source, RECORD_JSON["config"]["val_seed"], 64, 40, 1, (kind,))
@@ -52,13 +59,10 @@ def test_the_training_tokenizer_is_the_shipped_checkpoints() -> None:
         assert built == json.loads((path / "tokenizer.json").read_text())
 
 
-def test_shipped_checkpoint_loses_held_out_code_words_at_16x() -> None:
+def test_shipped_checkpoint_loses_held_out_code_words_at_16x(shipped) -> None:
     # 40 held-out code words (validation haystack, seed 999), 64 frames; 40 samples at chance reach 0.6 with
     # p < 1e-5. The 16x drop beyond the 95% intervals is measured on 50 per cell by bench/bench_tiny_niah.py
-    torch.set_num_threads(1)
-    model = load_oryx(SHIPPED, dtype=torch.float32).eval()
-    task = load_task(TASKS_DIR / "niah.yaml")
-    source = NiahSource(model.tokenizer, task.prompt, (224, 224), video_spec(RECORD_JSON["backend_defaults"]))
+    model, source = shipped
     seed = RECORD_JSON["config"]["val_seed"]
     sets = {r: validation_set(source, seed, 64, 40, r, ("code_word",)) for r in (1, 16)}
     acc = {r: accuracy(model, held_out)["all"] for r, held_out in sets.items()}
