@@ -281,6 +281,10 @@ def train_tiny(
         )
     if cfg.opt.llm_lr_scale < 0:
         raise OryxEvalError(f"--llm-lr-scale {cfg.opt.llm_lr_scale}: expected >= 0 (0 freezes the LLM)")
+    if cfg.opt.vision_lr_scale < 0:
+        raise OryxEvalError(
+            f"--vision-lr-scale {cfg.opt.vision_lr_scale}: expected >= 0 (0 freezes the vision side)"
+        )
     if cfg.steps < 1 or cfg.batch < 1:
         raise OryxEvalError(f"train-tiny: --steps and --batch must be >= 1, got {cfg.steps}, {cfg.batch}")
     torch.set_num_threads(cfg.threads)

@@ -100,10 +100,17 @@ def test_curriculum_flags_are_recorded_only_when_set() -> None:
     assert cmd.index("--llm-lr-scale") < cmd.index("--match-weight") < cmd.index("--text-words")
 
 
-def test_bad_text_words_and_llm_lr_scale_exit_2_and_write_nothing(tmp_path) -> None:
+def test_bad_text_words_and_lr_scales_exit_2_and_write_nothing(tmp_path) -> None:
     out = tmp_path / "x"
     res = CliRunner().invoke(app, ["train-tiny", "--out", str(out), "--steps", "1", "--text-words", "1.5"])
     assert res.exit_code == 2 and "--text-words 1.5: expected a fraction in [0, 1]" in res.output
     res = CliRunner().invoke(app, ["train-tiny", "--out", str(out), "--steps", "1", "--llm-lr-scale", "-1"])
     assert res.exit_code == 2 and "--llm-lr-scale -1.0: expected >= 0" in res.output
+    for stage in ("qa", "glyphs", "ocr"):
+        args = ["train-tiny", "--out", str(out), "--stage", stage, "--vision-lr-scale", "-0.5"]
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 2 and "--vision-lr-scale -0.5: expected >= 0" in res.output, (
+            stage,
+            res.output,
+        )
     assert not out.exists()
