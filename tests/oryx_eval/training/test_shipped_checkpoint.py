@@ -61,9 +61,9 @@ def test_the_training_tokenizer_is_the_shipped_checkpoints() -> None:
 
 def test_shipped_checkpoint_loses_held_out_code_words_at_16x(shipped) -> None:
     # 40 held-out code words (validation haystack, seed 999), 64 frames; 40 samples at chance reach 0.6 with
-    # p < 1e-5. The 16x drop beyond the 95% intervals is measured on 50 per cell by bench/bench_tiny_niah.py
+    # p < 1e-5. The 16x drop beyond the 95% intervals is measured on 100 per cell by bench/bench_tiny_niah.py
     model, source = shipped
     seed = RECORD_JSON["config"]["val_seed"]
     sets = {r: validation_set(source, seed, 64, 40, r, ("code_word",)) for r in (1, 16)}
     acc = {r: accuracy(model, held_out)["all"] for r, held_out in sets.items()}
-    assert acc[1] >= 0.6 and acc[16] < acc[1], acc  # measured 0.80 and 0.675 (session 23)
+    assert acc[1] >= 0.6 and acc[16] < acc[1], acc  # measured 0.90 and 0.65 (session 24)
