@@ -109,8 +109,6 @@ def test_bad_text_words_and_lr_scales_exit_2_and_write_nothing(tmp_path) -> None
     for stage in ("qa", "glyphs", "ocr"):
         args = ["train-tiny", "--out", str(out), "--stage", stage, "--vision-lr-scale", "-0.5"]
         res = CliRunner().invoke(app, args)
-        assert res.exit_code == 2 and "--vision-lr-scale -0.5: expected >= 0" in res.output, (
-            stage,
-            res.output,
-        )
+        assert res.exit_code == 2, (stage, res.output)
+        assert "--vision-lr-scale -0.5: expected >= 0" in res.output
     assert not out.exists()
