@@ -279,12 +279,11 @@ def train_tiny(
         raise OryxEvalError(
             f"train-tiny --stage {cfg.stage}: --llm-lr-scale and --vision-lr-scale are both 0: nothing trains"
         )
-    if cfg.opt.llm_lr_scale < 0:
-        raise OryxEvalError(f"--llm-lr-scale {cfg.opt.llm_lr_scale}: expected >= 0 (0 freezes the LLM)")
-    if cfg.opt.vision_lr_scale < 0:
-        raise OryxEvalError(
-            f"--vision-lr-scale {cfg.opt.vision_lr_scale}: expected >= 0 (0 freezes the vision side)"
-        )
+    scales = (("--llm-lr-scale", cfg.opt.llm_lr_scale, "the LLM"),
+              ("--vision-lr-scale", cfg.opt.vision_lr_scale, "the vision side"))  # fmt: skip
+    for flag, scale, side in scales:
+        if scale < 0:
+            raise OryxEvalError(f"{flag} {scale}: expected >= 0 (0 freezes {side})")
     if cfg.steps < 1 or cfg.batch < 1:
         raise OryxEvalError(f"train-tiny: --steps and --batch must be >= 1, got {cfg.steps}, {cfg.batch}")
     torch.set_num_threads(cfg.threads)

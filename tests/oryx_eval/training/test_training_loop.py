@@ -109,8 +109,8 @@ def test_char_membership_head_trains_and_stays_out_of_the_model() -> None:
 
 def _fresh_model_and_source() -> tuple:
     """A seed-0 tiny model, a 64x64 NIAH source and a copy of the initial parameters."""
-    model, _ = initial_model(0, TinyDims(), load_task(TASKS_DIR / "niah.yaml").prompt.template)
     task = load_task(TASKS_DIR / "niah.yaml")
+    model, _ = initial_model(0, TinyDims(), task.prompt.template)
     src = NiahSource(model.tokenizer, task.prompt, (64, 64), video_spec())
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     return model, src, before
